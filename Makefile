@@ -1,0 +1,48 @@
+# embedtune — the two commands a new user needs are `make demo` and `make test`; both install first.
+SHELL := /bin/bash
+PY ?= python3
+PIP ?= $(PY) -m pip
+export HF_HUB_OFFLINE ?= 1
+export TRANSFORMERS_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: install demo baselines test nbtest pytest check-sync readme check-readme lab clean
+
+install:  ## torch (CPU wheel, pinned) when missing, then the package with dev extras
+	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0
+	$(PIP) install -q -e ".[dev]" 2>&1 | grep -v -e "is ignored" -e "Running pip as" || true
+	@$(PY) -c "import embedtune, sentence_transformers, nbdev"
+
+demo: install  ## SciFact: baseline eval -> fine-tune -> eval (+ STS-B forgetting check); writes results/demo_scifact.json
+	embedtune train configs/demo_scifact.yaml
+
+baselines: install  ## all-MiniLM-L6-v2 on SciFact test and STS-B test (must match MTEB: 0.6451 / 0.8203)
+	embedtune eval scifact --output results/baseline_scifact.json
+	embedtune eval stsb --output results/baseline_stsb.json
+
+test: install nbtest pytest check-sync check-readme  ## everything CI runs
+	@echo "make test: all checks passed"
+
+nbtest:  ## execute every notebook in nbs/ (cells marked slow or gpu are skipped)
+	nbdev-test --n-workers 2
+
+pytest:  ## pytest tests/ (exit code 5, no tests collected, is a failure)
+	@$(PY) -m pytest tests/ -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+
+check-sync:  ## nbdev-export and nbdev-clean must leave no diff
+	nbdev-export
+	nbdev-clean --fname nbs
+	nbdev-clean --fname embed_nbs
+	@git diff --exit-code --stat -- embedtune nbs embed_nbs || (echo "notebooks and package out of sync: run nbdev-export && nbdev-clean and commit" >&2; exit 1)
+
+readme:  ## README.md from nbs/index.ipynb
+	$(PY) tools/make_readme.py nbs/index.ipynb README.md
+
+check-readme:  ## README.md must match nbs/index.ipynb
+	$(PY) tools/make_readme.py nbs/index.ipynb README.md --check
+
+lab: install  ## step through the notebooks
+	jupyter lab nbs
+
+clean:
+	rm -rf _proc _docs build *.egg-info

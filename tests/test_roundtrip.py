@@ -1,0 +1,54 @@
+"Save/load round trips: result JSON, configs, models, the embedding cache."
+import json, os
+from pathlib import Path
+import numpy as np
+import pytest
+import yaml
+from embedtune.core import write_json, atomic_write
+from embedtune.train import TrainConfig
+from embedtune.evaluate import encode, model_fingerprint
+from embedtune.models import load_model, HashEncoder
+
+def test_write_json_roundtrip(tmp_path):
+    obj = {'ndcg@10': np.float32(0.5), 'n': np.int64(3), 'v': np.arange(3), 'p': Path('a/b')}
+    p = write_json(obj, tmp_path/'x'/'r.json')
+    assert json.loads(p.read_text()) == {'ndcg@10': 0.5, 'n': 3, 'v': [0, 1, 2], 'p': 'a/b'}
+
+def test_atomic_write_leaves_nothing_on_error(tmp_path):
+    (tmp_path/'r.json').write_text('old')
+    with pytest.raises(TypeError):
+        write_json({'x': object()}, tmp_path/'r.json')
+    assert (tmp_path/'r.json').read_text() == 'old'             # the old file is untouched
+    assert [p.name for p in tmp_path.iterdir()] == ['r.json']   # no temp file left
+
+def test_config_yaml_roundtrip(tmp_path):
+    cfg = TrainConfig(lr=3e-5, epochs=2, sample_size=100, model='all-MiniLM-L6-v2', stsb=None)
+    (tmp_path/'c.yaml').write_text(yaml.safe_dump(cfg.to_dict()))
+    assert TrainConfig.from_yaml(tmp_path/'c.yaml') == cfg
+
+def test_shipped_configs_load():
+    root = Path(__file__).resolve().parents[1]/'configs'
+    paths = sorted(root.glob('*.yaml'))
+    assert paths
+    for p in paths: TrainConfig.from_yaml(p)
+
+def test_model_save_load_roundtrip(tmp_path):
+    m = load_model()
+    m.save(str(tmp_path/'m'))
+    m2 = load_model(tmp_path/'m')
+    texts = ['a claim about proteins', 'another sentence']
+    np.testing.assert_allclose(m.encode(texts), m2.encode(texts), atol=1e-5)
+    assert model_fingerprint(m) == model_fingerprint(m2)
+
+def test_embedding_cache_roundtrip_and_invalidation():
+    m = load_model()
+    texts = ['alpha beta', 'gamma']
+    a = encode(m, texts); b = encode(m, texts)
+    np.testing.assert_array_equal(a, b)
+    cached = list((Path(os.environ['EMBEDTUNE_CACHE'])/'embeddings').iterdir())
+    assert len(cached) == 1
+    import torch
+    with torch.no_grad(): next(m.parameters()).add_(0.01)          # weights change -> new key
+    c = encode(m, texts)
+    assert len(list((Path(os.environ['EMBEDTUNE_CACHE'])/'embeddings').iterdir())) == 2
+    assert not np.allclose(a, c)
