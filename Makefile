@@ -32,8 +32,9 @@ pytest:  ## pytest tests/ (exit code 5, no tests collected, is a failure)
 check-sync:  ## nbdev-export and nbdev-clean must leave no diff
 	nbdev-export
 	nbdev-clean --fname nbs
-	nbdev-clean --fname embed_nbs
-	@git diff --exit-code --stat -- embedtune nbs embed_nbs || (echo "notebooks and package out of sync: run nbdev-export && nbdev-clean and commit" >&2; exit 1)
+	@if [ -d embed_nbs ]; then nbdev-clean --fname embed_nbs; fi
+	@out=$$(git status --porcelain -- embedtune nbs embed_nbs); if [ -n "$$out" ]; then echo "$$out"; \
+	  echo "notebooks and package out of sync: run nbdev-export && nbdev-clean and commit" >&2; exit 1; fi
 
 readme:  ## README.md from nbs/index.ipynb
 	$(PY) tools/make_readme.py nbs/index.ipynb README.md

@@ -162,6 +162,7 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
     files = data.files + ([data_path(cfg.stsb)] if cfg.stsb else [])
     res = dict(task=cfg.task, dataset=cfg.dataset, model=model_name(model), baseline=_metrics(base), result=_metrics(after),
                stsb=dict(before=sts_before, after=sts_after) if sts is not None else None, significance=sig,
+               per_query_ndcg10={q: [round(base['per_query'][q]['ndcg@10'], 6), round(v['ndcg@10'], 6)] for q, v in after['per_query'].items()},
                seconds=round(time.time() - t0, 1), train_seconds=round(train_seconds, 1),
                model_dir=str(Path(cfg.output_dir)/'final') if cfg.save_model else None,
                manifest=make_manifest(cfg.to_dict(), cfg.seed, files))
