@@ -29,15 +29,18 @@ nbtest:  ## execute every notebook in nbs/ (cells marked slow or gpu are skipped
 pytest:  ## pytest tests/ (exit code 5, no tests collected, is a failure)
 	@$(PY) -m pytest tests/ -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
-check-sync:  ## nbdev-export and nbdev-clean must leave no diff
-	nbdev-export
-	nbdev-clean --fname nbs
-	@if [ -d embed_nbs ]; then nbdev-clean --fname embed_nbs; fi
-	@out=$$(git status --porcelain -- embedtune nbs embed_nbs); if [ -n "$$out" ]; then echo "$$out"; \
-	  echo "notebooks and package out of sync: run nbdev-export && nbdev-clean and commit" >&2; exit 1; fi
+check-sync:  ## nbdev-export and nbdev-clean must change nothing (package in sync with notebooks, notebooks clean)
+	@tmp=$$(mktemp -d); cp -r embedtune nbs $$tmp/; if [ -d embed_nbs ]; then cp -r embed_nbs $$tmp/; fi; \
+	nbdev-export && nbdev-clean --fname nbs && if [ -d embed_nbs ]; then nbdev-clean --fname embed_nbs; fi; \
+	rc=0; for d in embedtune nbs embed_nbs; do [ -d $$d ] || continue; \
+	  diff -rq -x __pycache__ -x .ipynb_checkpoints $$tmp/$$d $$d || rc=1; done; rm -rf $$tmp; \
+	if [ $$rc -ne 0 ]; then echo "notebooks and package out of sync: run nbdev-export && nbdev-clean and commit" >&2; exit 1; fi; \
+	echo "nbdev-export and nbdev-clean leave no diff"
 
-readme:  ## README.md from nbs/index.ipynb
-	$(PY) tools/make_readme.py nbs/index.ipynb README.md
+readme:  ## run nbs/index.ipynb (its results tables read results/*.json), then render README.md from it
+	nbdev-test --save nbs/index.ipynb
+	$(PY) tools/make_readme.py nbs/index.ipynb README.md --strip
+	nbdev-clean --fname nbs/index.ipynb
 
 check-readme:  ## README.md must match nbs/index.ipynb
 	$(PY) tools/make_readme.py nbs/index.ipynb README.md --check

@@ -10,10 +10,10 @@ from pathlib import Path
 from .core import write_json
 from .data import DataError
 from .models import ModelNotFoundError
-from .train import ConfigError
+from .core import ConfigError
 
 # %% auto #0
-__all__ = ['metrics_table', 'build_parser', 'cmd_eval', 'cmd_train', 'main']
+__all__ = ['metrics_table', 'build_parser', 'cmd_mine', 'cmd_eval', 'cmd_train', 'main']
 
 # %% ../nbs/05_cli.ipynb #039c16c0
 def metrics_table(res:dict # output of `evaluate_path`
@@ -48,15 +48,35 @@ def build_parser()->argparse.ArgumentParser:
     e.add_argument('--max-seq-length', type=int, default=None, help="override the model's max_seq_length")
     e.add_argument('--batch-size', type=int, default=64, help='encode batch size')
     e.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
+    e.add_argument('--data-root', default=None, help='folder that relative dataset paths are read from (default: $EMBEDTUNE_DATA)')
     t = sub.add_parser('train', help='baseline eval -> fine-tune -> eval from a YAML config')
     t.add_argument('config', help='YAML config (see configs/)')
     t.add_argument('--set', action='append', metavar='KEY=VALUE', help='override a config key (repeatable)')
     t.add_argument('--output', default=None, help='result JSON (overrides the config key `result`)')
+    m = sub.add_parser('mine', help='mine hard negatives from a YAML config (flags override its keys)')
+    m.add_argument('config', help='YAML config with MineConfig keys (see configs/mine_scifact.yaml)')
+    for flag, typ in (('num-negatives', int), ('range-min', int), ('range-max', int), ('margin', float),
+                      ('relative-margin', float), ('sampling-strategy', str), ('source', str), ('model', str),
+                      ('output-format', str), ('output', str), ('audit', str)):
+        m.add_argument(f'--{flag}', type=typ, default=None, help=f"override `{flag.replace('-', '_')}`")
+    m.add_argument('--set', action='append', metavar='KEY=VALUE', help='override any other key (repeatable)')
     return p
 
+def cmd_mine(a)->int:
+    from embedtune.mining import MineConfig, mine
+    keys = ('num_negatives', 'range_min', 'range_max', 'margin', 'relative_margin', 'sampling_strategy', 'source', 'model',
+            'output_format', 'output', 'audit')
+    over = {**_parse_set(a.set), **{k: getattr(a, k) for k in keys if getattr(a, k) is not None}}
+    cfg = MineConfig.from_yaml(a.config, **over)
+    res = mine(cfg)
+    print(json.dumps(res.stats, indent=1))
+    if cfg.output: print(f'wrote {cfg.output}' + (f' and {cfg.audit}' if cfg.audit else ''))
+    return 0
+
 def cmd_eval(a)->int:
+    from embedtune.core import data_path
     from embedtune.evaluate import evaluate_path
-    res = evaluate_path(a.dataset, a.model, a.split, a.max_seq_length, a.batch_size, cache=not a.no_cache)
+    res = evaluate_path(data_path(a.dataset, a.data_root), a.model, a.split, a.max_seq_length, a.batch_size, cache=not a.no_cache)
     print(metrics_table(res))
     if a.output: write_json(res, a.output); print(f'wrote {a.output}')
     return 0
@@ -74,6 +94,6 @@ def main(argv:list|None=None # arguments (default: sys.argv[1:])
         )->int:
     "Entry point of the `embedtune` command; returns the exit code."
     p = build_parser(); a = p.parse_args(argv)
-    try: return {'eval': cmd_eval, 'train': cmd_train}[a.command](a)
+    try: return {'eval': cmd_eval, 'train': cmd_train, 'mine': cmd_mine}[a.command](a)
     except (DataError, ConfigError, ModelNotFoundError, FileNotFoundError) as e:
         print(f'embedtune: error: {e}', file=sys.stderr); return 2

@@ -13,7 +13,8 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['MANIFEST_PACKAGES', 'data_root', 'data_path', 'cache_dir', 'seed_everything', 'get_device', 'amp_flags',
-           'sha256_file', 'hash_texts', 'atomic_write', 'write_json', 'package_versions', 'make_manifest']
+           'sha256_file', 'hash_texts', 'atomic_write', 'write_json', 'package_versions', 'make_manifest',
+           'ConfigError', 'coerce_value', 'config_from_dict', 'read_yaml']
 
 # %% ../nbs/00_core.ipynb #3feca34f
 def data_root(path:str|Path|None=None, # explicit root; wins over everything
@@ -145,3 +146,52 @@ def make_manifest(config:dict|None=None, # the run's full config
     return dict(config=config or {}, seed=seed, packages=package_versions(), python=sys.version.split()[0],
                 platform=platform.platform(), device=get_device(), data_sha256=files,
                 created=time.strftime('%Y-%m-%dT%H:%M:%S%z'), **extra)
+
+# %% ../nbs/00_core.ipynb #6cbf375e
+class ConfigError(ValueError):
+    "A config file or value is invalid; the message names the file and key."
+
+def coerce_value(v,          # the value read from YAML
+                 typ:str,    # the field's annotation as a string, e.g. 'float', 'int|None', 'float|str|None'
+                 where:str   # 'file: key ...' for the error message
+                ):
+    "Coerce `v` to the first type of `typ` it fits; `ConfigError` if none."
+    kinds = [t.strip() for t in str(typ).split('|')]
+    if v is None:
+        if 'None' in kinds: return None
+        raise ConfigError(f"{where}: must not be null")
+    for t in kinds:
+        try:
+            if t == 'bool' and isinstance(v, bool): return v
+            if t == 'int' and not isinstance(v, bool) and float(v) == int(float(v)): return int(float(v))
+            if t == 'float' and not isinstance(v, bool): return float(v)
+            if t == 'str' and isinstance(v, str): return v
+            if t == 'dict' and isinstance(v, dict): return v
+            if t == 'list' and isinstance(v, list): return v
+        except (ValueError, TypeError, OverflowError): pass
+    raise ConfigError(f"{where}: expected {' or '.join(k if k != 'None' else 'null' for k in kinds)}, got {v!r}")
+
+def config_from_dict(cls,              # a dataclass
+                     d:dict,           # keys and values
+                     source:str='config' # file name for messages
+                    ):
+    "An instance of dataclass `cls` from `d`, rejecting unknown keys and coercing types."
+    import dataclasses
+    if not isinstance(d, dict): raise ConfigError(f"{source}: expected a mapping of keys to values, got {type(d).__name__}")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    for k in d:
+        if k not in known: raise ConfigError(f"{source}: unknown key {k!r}; expected one of {sorted(known)}")
+    return cls(**{k: coerce_value(v, known[k].type, f'{source}: key {k!r}') for k, v in d.items()})
+
+def read_yaml(path:str|Path # a YAML file holding a mapping
+             )->dict:
+    "The mapping in a YAML file; `ConfigError` naming the file (and line) when missing or invalid."
+    import yaml
+    path = Path(path)
+    if not path.is_file(): raise ConfigError(f"{path}: config file not found")
+    try: d = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        line = getattr(getattr(e, 'problem_mark', None), 'line', None)
+        raise ConfigError(f"{path}{'' if line is None else f':{line+1}'}: invalid YAML ({getattr(e, 'problem', e)})") from None
+    if not isinstance(d, dict): raise ConfigError(f"{path}: expected a mapping of keys to values, got {type(d).__name__}")
+    return d

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_evaluate.ipynb #98601456
 from __future__ import annotations
-import hashlib, math, time
+import hashlib, math, tempfile, time
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +20,19 @@ __all__ = ['model_fingerprint', 'encode', 'search', 'retrieve', 'query_metrics',
 # %% ../nbs/03_evaluate.ipynb #5efe6c79
 def model_fingerprint(model # a SentenceTransformer (or any object with `encode`)
                      )->str:
-    "sha256 over the model's weights and max_seq_length; for weightless encoders, over their repr."
+    "Hash of the model's weights (each tensor's shape, sum, and a strided sample) and max_seq_length; repr for weightless encoders."
     import torch
     h = hashlib.sha256()
     sd = model.state_dict() if hasattr(model, 'state_dict') else None
     if sd:
-        for k, v in sd.items():
-            h.update(k.encode()); h.update(v.detach().to('cpu').contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+        with torch.no_grad():
+            for k, v in sd.items():
+                flat = v.detach().reshape(-1)
+                h.update(f'{k}{tuple(v.shape)}{v.dtype}'.encode())
+                if flat.numel() == 0: continue
+                sample = flat[::max(1, flat.numel() // 4096)].to('cpu', torch.float64)
+                h.update(sample.numpy().tobytes())
+                if v.dtype.is_floating_point: h.update(np.float64(flat.double().sum().item()).tobytes())
         h.update(str(getattr(model, 'max_seq_length', None)).encode())
     else: h.update(repr(getattr(model, 'embedtune_name', type(model).__name__)).encode()); h.update(repr(vars(model)).encode())
     return h.hexdigest()[:16]
@@ -36,22 +42,28 @@ def encode(model,                   # a SentenceTransformer or anything with its
            batch_size:int=64,       # encode batch size
            cache:bool=True,         # read/write the on-disk cache
            show_progress_bar:bool|None=None, # progress bar (default: when more than 1000 texts)
-           fingerprint:str|None=None # precomputed `model_fingerprint(model)`
+           fingerprint:str|None=None, # precomputed `model_fingerprint(model)`
+           chunk_size:int=50_000    # texts encoded at a time; chunks are written to disk, so memory stays bounded
           )->np.ndarray:
-    "L2-normalised float32 embeddings of `texts`, cached on disk by model weights + texts."
+    "L2-normalised float32 embeddings of `texts`, cached on disk by model weights + texts (memory-mapped when large)."
     texts = list(texts)
-    if cache:
-        fingerprint = fingerprint or model_fingerprint(model)
-        path = cache_dir('embeddings')/f'{fingerprint}-{hash_texts(texts)[:24]}.npy'
-        if path.exists(): return np.load(path)
     if show_progress_bar is None: show_progress_bar = len(texts) > 1000
-    E = model.encode(texts, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                     show_progress_bar=show_progress_bar)
-    E = np.asarray(E, dtype=np.float32).reshape(len(texts), -1)
-    if cache:
-        with atomic_write(path) as tmp:
-            with open(tmp, 'wb') as f: np.save(f, E)
-    return E
+    enc = lambda t: np.asarray(model.encode(t, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
+                                            show_progress_bar=show_progress_bar), dtype=np.float32).reshape(len(t), -1)
+    if not cache and len(texts) <= chunk_size: return enc(texts)
+    folder = cache_dir('embeddings') if cache else Path(tempfile.mkdtemp(prefix='embedtune-enc-'))
+    path = folder/f'{fingerprint or model_fingerprint(model)}-{hash_texts(texts)[:24]}.npy'
+    if path.exists(): return np.load(path, mmap_mode='r' if len(texts) > chunk_size else None)
+    with atomic_write(path) as tmp:
+        if len(texts) <= chunk_size:
+            with open(tmp, 'wb') as f: np.save(f, enc(texts))
+        else:
+            first = enc(texts[:chunk_size])
+            out = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.float32, shape=(len(texts), first.shape[1]))
+            out[:chunk_size] = first; del first
+            for i in range(chunk_size, len(texts), chunk_size): out[i:i+chunk_size] = enc(texts[i:i+chunk_size])
+            out.flush(); del out
+    return np.load(path, mmap_mode='r' if len(texts) > chunk_size else None)
 
 # %% ../nbs/03_evaluate.ipynb #f96f30dc
 def search(q:np.ndarray,   # query embeddings (n_q, d), normalised

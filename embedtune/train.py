@@ -8,22 +8,21 @@ import dataclasses, time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .core import amp_flags, data_path, make_manifest, seed_everything, write_json
+from .core import ConfigError, amp_flags, config_from_dict, data_path, make_manifest, read_yaml, seed_everything, write_json
 from .data import beir_pairs, load_beir, load_sts, slice_beir
 from .evaluate import evaluate_beir, evaluate_sts, paired_bootstrap
+from .mining import MineConfig, mine_beir
 from .models import load_model, model_name
 
 # %% auto #0
-__all__ = ['LOSSES', 'ConfigError', 'TrainConfig', 'training_args', 'train', 'format_result']
+__all__ = ['LOSSES', 'TrainConfig', 'training_args', 'train', 'format_result']
 
 # %% ../nbs/04_train.ipynb #aa2fc956
-class ConfigError(ValueError):
-    "A config file or value is invalid; the message names the file and key."
-
 @dataclass
 class TrainConfig:
     "Everything a training run needs; load from YAML with `TrainConfig.from_yaml`."
     dataset: str = 'scifact'          # BEIR folder, relative to the data root or absolute
+    data_root: str|None = None        # data root (None: $EMBEDTUNE_DATA, else the nearest shared/data)
     model: str|None = None            # model name or folder (None: packaged all-MiniLM-L6-v2)
     task: str = 'train'               # name recorded in the result
     train_split: str = 'train'        # qrels split to train on
@@ -46,28 +45,17 @@ class TrainConfig:
     stsb: str|None = 'stsb/test.tsv'  # STS file for the forgetting check (None: skip)
     save_model: bool = True           # save the trained model to <output_dir>/final
     logging_steps: int = 10           # log the loss every n steps
+    mining: dict|None = None          # hard-negative mining before training (keys of `MineConfig`; None: in-batch only)
 
     @classmethod
     def from_dict(cls, d:dict, source:str='config'):
         "Build from a dict, rejecting unknown keys and values of the wrong type."
-        known = {f.name: f for f in fields(cls)}
-        for k in d:
-            if k not in known: raise ConfigError(f"{source}: unknown key {k!r}; expected one of {sorted(known)}")
-        kw = {k: _coerce(v, known[k].type, f'{source}: key {k!r}') for k, v in d.items()}
-        cfg = cls(**kw); cfg.validate(source); return cfg
+        cfg = config_from_dict(cls, d, source); cfg.validate(source); return cfg
 
     @classmethod
     def from_yaml(cls, path:str|Path, **overrides):
         "Load a YAML config; `overrides` win over the file."
-        import yaml
-        path = Path(path)
-        if not path.is_file(): raise ConfigError(f"{path}: config file not found")
-        try: d = yaml.safe_load(path.read_text()) or {}
-        except yaml.YAMLError as e:
-            line = getattr(getattr(e, 'problem_mark', None), 'line', None)
-            raise ConfigError(f"{path}{'' if line is None else f':{line+1}'}: invalid YAML ({getattr(e, 'problem', e)})") from None
-        if not isinstance(d, dict): raise ConfigError(f"{path}: expected a mapping of keys to values, got {type(d).__name__}")
-        return cls.from_dict({**d, **overrides}, str(path))
+        return cls.from_dict({**read_yaml(path), **overrides}, str(path))
 
     def validate(self, source:str='config'):
         "Check ranges and names; `ConfigError` naming the key."
@@ -77,31 +65,19 @@ class TrainConfig:
         if self.loss not in LOSSES: raise ConfigError(f"{source}: key 'loss' must be one of {sorted(LOSSES)}, got {self.loss!r}")
         if self.scheduler not in ('linear', 'cosine', 'constant_with_warmup'):
             raise ConfigError(f"{source}: key 'scheduler' must be linear, cosine or constant_with_warmup, got {self.scheduler!r}")
+        if self.mining is not None: self.mine_config(source)
         for k in ('sample_size', 'eval_queries', 'eval_corpus', 'max_seq_length'):
             v = getattr(self, k)
             if v is not None and v <= 0: raise ConfigError(f"{source}: key {k!r} must be a positive integer or null, got {v}")
 
     def to_dict(self)->dict: return dataclasses.asdict(self)
 
-def _coerce(v, typ, where):
-    "Coerce a YAML value to the field type `typ` (a string annotation), e.g. '5e-5' -> 5e-05."
-    t = str(typ)
-    if v is None:
-        if 'None' in t: return None
-        raise ConfigError(f"{where}: must not be null")
-    try:
-        if t.startswith('bool'):
-            if isinstance(v, bool): return v
-            raise ValueError
-        if t.startswith('int'):
-            if isinstance(v, bool) or float(v) != int(float(v)): raise ValueError
-            return int(float(v))
-        if t.startswith('float'):
-            if isinstance(v, bool): raise ValueError
-            return float(v)
-        if t.startswith('str') and isinstance(v, str): return v
-    except (ValueError, TypeError): pass
-    raise ConfigError(f"{where}: expected {t.replace('|None', ' or null')}, got {v!r}")
+    def mine_config(self, source:str='config')->MineConfig:
+        "The `MineConfig` of the `mining:` block (data, split and model come from this config)."
+        for k in ('dataset', 'split', 'pairs', 'data_root', 'model', 'output'):
+            if k in self.mining: raise ConfigError(f"{source}: key 'mining.{k}' is set by the training config; remove it")
+        return MineConfig.from_dict({**self.mining, 'dataset': self.dataset, 'split': self.train_split,
+                                     'data_root': self.data_root, 'model': self.model}, f'{source}: mining')
 
 # %% ../nbs/04_train.ipynb #dba20624
 def _mnrl(model, cfg):
@@ -136,15 +112,23 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
     cfg = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config) if isinstance(config, dict) else TrainConfig.from_yaml(config)
     log = log or (lambda *a, **k: None)
     t0 = time.time(); seed_everything(cfg.seed)
-    data = load_beir(cfg.dataset, splits=[cfg.train_split, cfg.eval_split])
+    data = load_beir(data_path(cfg.dataset, cfg.data_root), splits=[cfg.train_split, cfg.eval_split])
     ev = slice_beir(data, cfg.eval_queries, cfg.eval_corpus, seed=cfg.seed) if (cfg.eval_queries or cfg.eval_corpus) else data
-    sts = load_sts(cfg.stsb) if cfg.stsb else None
+    sts = load_sts(data_path(cfg.stsb, cfg.data_root)) if cfg.stsb else None
     model = load_model(cfg.model, max_seq_length=cfg.max_seq_length)
     log(f"[embedtune] {cfg.task}: {model_name(model)} on {data!r}")
     log(f"[embedtune] baseline evaluation on {cfg.eval_split} ({len(ev.qrels[cfg.eval_split])} queries, {len(ev.corpus)} docs)")
     base = evaluate_beir(model, ev, cfg.eval_split, per_query=True)
     sts_before = evaluate_sts(model, sts)['spearman'] if sts is not None else None
-    pairs = beir_pairs(data, cfg.train_split)
+    mining = None
+    if cfg.mining is not None:
+        mc = cfg.mine_config()
+        vote = mc.vote if mc.vote in (None, 'bm25') else load_model(mc.vote)
+        log(f"[embedtune] mining hard negatives for {cfg.train_split} ({mc.source}, {mc.num_negatives} per pair)")
+        mined = mine_beir(data, model, cfg.train_split, vote=vote, **mc.mining_kwargs())
+        mined.save_audit(Path(cfg.output_dir)/'mining_audit.jsonl')
+        pairs, mining = mined.dataset, mined.stats
+    else: pairs = beir_pairs(data, cfg.train_split)
     if cfg.sample_size and cfg.sample_size < len(pairs): pairs = pairs.shuffle(seed=cfg.seed).select(range(cfg.sample_size))
     log(f"[embedtune] fine-tuning on {len(pairs)} {cfg.train_split} pairs: loss={cfg.loss} epochs={cfg.epochs} "
         f"batch={cfg.batch_size} lr={cfg.lr} device={model.device}")
@@ -159,9 +143,10 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
     sts_after = evaluate_sts(model, sts)['spearman'] if sts is not None else None
     sig = paired_bootstrap({q: v['ndcg@10'] for q, v in base['per_query'].items()},
                            {q: v['ndcg@10'] for q, v in after['per_query'].items()}, seed=cfg.seed)
-    files = data.files + ([data_path(cfg.stsb)] if cfg.stsb else [])
+    files = data.files + ([data_path(cfg.stsb, cfg.data_root)] if cfg.stsb else [])
     res = dict(task=cfg.task, dataset=cfg.dataset, model=model_name(model), baseline=_metrics(base), result=_metrics(after),
                stsb=dict(before=sts_before, after=sts_after) if sts is not None else None, significance=sig,
+               mining=mining,
                per_query_ndcg10={q: [round(base['per_query'][q]['ndcg@10'], 6), round(v['ndcg@10'], 6)] for q, v in after['per_query'].items()},
                seconds=round(time.time() - t0, 1), train_seconds=round(train_seconds, 1),
                model_dir=str(Path(cfg.output_dir)/'final') if cfg.save_model else None,

@@ -15,10 +15,9 @@ def test_help_subprocess():
     assert r.returncode == 0 and '--model' in r.stdout and '--split' in r.stdout and '--output' in r.stdout
 
 def test_console_script_installed():
-    import shutil
-    exe = shutil.which('embedtune')
-    assert exe, 'the embedtune console script is not on PATH'
-    r = subprocess.run([exe, '--version'], capture_output=True, text=True)
+    exe = Path(sys.executable).parent/'embedtune'   # where pip puts console scripts of this interpreter
+    assert exe.exists(), f'the embedtune console script is missing: {exe}'
+    r = subprocess.run([str(exe), '--version'], capture_output=True, text=True)
     assert r.returncode == 0 and r.stdout.startswith('embedtune ')
 
 def test_bad_arguments(capsys):
@@ -76,3 +75,14 @@ def test_train_subprocess(tiny_beir, tmp_path):
     assert set(res['stsb']) == {'before', 'after'}
     assert 'before' in r.stdout and 'after' in r.stdout   # the before/after table
     assert (tmp_path/'run'/'final'/'model.safetensors').exists()
+
+def test_data_root_flag_and_env(tiny_beir, tmp_path, monkeypatch):
+    "Relative dataset paths resolve against --data-root, else $EMBEDTUNE_DATA."
+    out = tmp_path/'m.json'
+    assert main(['eval', 'tiny_beir', '--data-root', str(tiny_beir.parent), '--output', str(out)]) == 0
+    a = json.loads(out.read_text())['ndcg@10']
+    monkeypatch.setenv('EMBEDTUNE_DATA', str(tiny_beir.parent))
+    assert main(['eval', 'tiny_beir', '--output', str(out)]) == 0
+    assert json.loads(out.read_text())['ndcg@10'] == a
+    monkeypatch.setenv('EMBEDTUNE_DATA', str(tmp_path/'nowhere'))
+    assert main(['eval', 'tiny_beir']) == 2

@@ -30,7 +30,8 @@ def test_shipped_configs_load():
     root = Path(__file__).resolve().parents[1]/'configs'
     paths = sorted(root.glob('*.yaml'))
     assert paths
-    for p in paths: TrainConfig.from_yaml(p)
+    from embedtune.mining import MineConfig
+    for p in paths: (MineConfig if p.name.startswith('mine_') else TrainConfig).from_yaml(p)
 
 def test_model_save_load_roundtrip(tmp_path):
     m = load_model()

@@ -1,0 +1,135 @@
+"""Hard-negative mining: embedtune vs sentence_transformers.util.mine_hard_negatives, in one run.
+
+Same model (packaged all-MiniLM-L6-v2), same SciFact train queries and corpus, equivalent settings (top strategy,
+same range_min/range_max/num_negatives, no extra filters; embedtune's near-duplicate guard off so both apply the same
+rules). Measures:
+  * cold: nothing cached (each tool encodes corpus and queries itself, into a fresh cache folder);
+  * warm: embeddings cached (embedtune: its embedding cache; sentence-transformers: `cache_folder`);
+  * overlap: mean over anchors of |ours ∩ theirs| / |theirs| of the mined negatives;
+  * peak memory (extra RSS over the loaded model) on a corpus of 200k synthetic embeddings fed to both through
+    their caches, each in its own subprocess.
+Writes results/mining_vs_st.json (speedup_warm, speedup_cold, overlap, raw times, manifest).
+Usage: python benchmarks/mining_vs_st.py [--quick] [--skip-memory]
+"""
+import argparse, json, os, subprocess, sys, tempfile, time
+from pathlib import Path
+
+SETTINGS = dict(num_negatives=3, range_min=0, range_max=10)
+
+def run_ours(data, model, cache):
+    os.environ['EMBEDTUNE_CACHE'] = cache
+    from embedtune.mining import mine_beir
+    t = time.perf_counter()
+    res = mine_beir(data, model, 'train', dup_threshold=None, sampling_strategy='top', show_progress=False, **SETTINGS)
+    return time.perf_counter() - t, res.dataset
+
+def run_st(ds, corpus, model, cache, use_faiss):
+    from sentence_transformers.util import mine_hard_negatives
+    t = time.perf_counter()
+    out = mine_hard_negatives(ds, model, corpus=corpus, sampling_strategy='top', output_format='triplet', cache_folder=cache,
+                              use_faiss=use_faiss, verbose=False, batch_size=64, **SETTINGS)
+    return time.perf_counter() - t, out
+
+def negatives(ds):
+    out = {}
+    for a, n in zip(ds['anchor'], ds['negative']): out.setdefault(a, set()).add(n)
+    return out
+
+MEM = r'''
+import hashlib, json, os, resource, sys, numpy as np
+tool, n_docs, n_q, folder = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+os.environ['EMBEDTUNE_CACHE'] = folder
+from datasets import Dataset
+from embedtune.models import load_model
+from embedtune.core import hash_texts, cache_dir
+from embedtune.evaluate import model_fingerprint
+model = load_model(); dim = 384
+corpus = [f'synthetic document {i}' for i in range(n_docs)]
+queries = [f'synthetic query {i}' for i in range(n_q)]
+positives = [corpus[(i * 97) % n_docs] for i in range(n_q)]
+ctext = list(dict.fromkeys(corpus + positives))
+rng = np.random.default_rng(0)
+def emb(n):
+    x = rng.standard_normal((n, dim), dtype=np.float32); return x / np.linalg.norm(x, axis=1, keepdims=True)
+C, Q = emb(len(ctext)), emb(len(queries))
+if tool == 'embedtune':
+    fp = model_fingerprint(model); d = cache_dir('embeddings')
+    np.save(d/f'{fp}-{hash_texts(ctext)[:24]}.npy', C); np.save(d/f'{fp}-{hash_texts(queries)[:24]}.npy', Q)
+else:
+    name = model.model_card_data.base_model or ''
+    qh = hashlib.sha256(repr((name, None, None, queries)).encode()).hexdigest()
+    ch = hashlib.sha256(repr((name, None, None, ctext)).encode()).hexdigest()
+    np.save(os.path.join(folder, f'query_embeddings_{qh}.npy'), Q); np.save(os.path.join(folder, f'corpus_embeddings_{ch}.npy'), C)
+del C, Q
+import gc; gc.collect()
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+import time; t = time.perf_counter()
+if tool == 'embedtune':
+    from embedtune.mining import mine_hard_negatives
+    out = mine_hard_negatives(queries, positives, corpus, model, dup_threshold=None, show_progress=False, num_negatives=3, range_max=10).dataset
+else:
+    from sentence_transformers.util import mine_hard_negatives
+    out = mine_hard_negatives(Dataset.from_dict({'anchor': queries, 'positive': positives}), model, corpus=corpus, cache_folder=folder,
+                              use_faiss=(tool == 'st_faiss'), verbose=False, num_negatives=3, range_max=10)
+sec = time.perf_counter() - t
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(json.dumps(dict(tool=tool, extra_bytes=peak - base, seconds=sec, rows=len(out))))
+'''
+
+def memory(n_docs, n_q):
+    out = {}
+    for tool in ('embedtune', 'st', 'st_faiss'):
+        with tempfile.TemporaryDirectory() as d:
+            r = subprocess.run([sys.executable, '-c', MEM, tool, str(n_docs), str(n_q), d], capture_output=True, text=True)
+            if r.returncode != 0: out[tool] = dict(error=r.stderr[-500:]); continue
+            out[tool] = json.loads(r.stdout.strip().splitlines()[-1])
+        print(f"  memory {tool}: {out[tool]}", flush=True)
+    return out
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--quick', action='store_true', help='500-document slice (smoke test of the script)')
+    p.add_argument('--skip-memory', action='store_true'); p.add_argument('--mem-docs', type=int, default=200_000)
+    p.add_argument('--mem-queries', type=int, default=2000); p.add_argument('--out', default='results/mining_vs_st.json')
+    a = p.parse_args()
+    from datasets import Dataset
+    from embedtune.core import make_manifest, write_json
+    from embedtune.data import load_beir, slice_beir
+    from embedtune.models import load_model
+    data = load_beir('scifact', splits=['train'])
+    if a.quick: data = slice_beir(data, n_queries=100, n_docs=500)
+    model = load_model()
+    pairs = [(data.queries[q], data.doc_text(d)) for q, ds in data.qrels['train'].items() for d, s in ds.items() if s >= 1]
+    ds = Dataset.from_dict({'anchor': [x for x, _ in pairs], 'positive': [y for _, y in pairs]})
+    corpus = [data.doc_text(d) for d in data.corpus]
+    times, outs = {}, {}
+    with tempfile.TemporaryDirectory() as root:
+        for tool in ('embedtune', 'st', 'st_faiss'):
+            cache = os.path.join(root, tool)
+            for phase in ('cold', 'warm'):
+                if tool == 'embedtune': sec, out = run_ours(data, model, cache)
+                else: sec, out = run_st(ds, corpus, model, cache, use_faiss=(tool == 'st_faiss'))
+                times[f'{tool}_{phase}'] = round(sec, 3); outs[tool] = out
+                print(f"{tool:<10} {phase}: {sec:8.2f} s", flush=True)
+    ours, theirs = negatives(outs['embedtune']), negatives(outs['st'])
+    overlap = sum(len(ours.get(a, set()) & n) / len(n) for a, n in theirs.items()) / len(theirs)
+    best_st = lambda ph: min(times[f'st_{ph}'], times[f'st_faiss_{ph}'])
+    res = dict(task='mining_vs_st', dataset='scifact' + (' (quick slice)' if a.quick else ''), settings=SETTINGS,
+               n_anchors=len(theirs), n_corpus=len(corpus), times=times,
+               speedup_cold=round(best_st('cold') / times['embedtune_cold'], 2), speedup_warm=round(best_st('warm') / times['embedtune_warm'], 2),
+               speedup_warm_vs_st_torch=round(times['st_warm'] / times['embedtune_warm'], 2),
+               speedup_warm_vs_st_faiss=round(times['st_faiss_warm'] / times['embedtune_warm'], 2),
+               overlap=round(overlap, 4))
+    if not a.skip_memory:
+        mem = memory(a.mem_docs, a.mem_queries)
+        res['memory'] = dict(n_docs=a.mem_docs, n_queries=a.mem_queries, **mem)
+        if all('extra_bytes' in mem[t] for t in mem):
+            res['memory_ratio_st'] = round(mem['st']['extra_bytes'] / mem['embedtune']['extra_bytes'], 2)
+            res['memory_ratio_st_faiss'] = round(mem['st_faiss']['extra_bytes'] / mem['embedtune']['extra_bytes'], 2)
+    res['manifest'] = make_manifest(dict(vars(a), **SETTINGS), None, data.files)
+    write_json(res, a.out)
+    print(f"speedup cold {res['speedup_cold']}x (bar 1.0), warm {res['speedup_warm']}x (bar 1.5) vs the faster sentence-transformers "
+          f"variant; overlap {res['overlap']} (bar 0.9)" + (f"; extra peak memory: ST {res.get('memory_ratio_st')}x, ST+faiss "
+          f"{res.get('memory_ratio_st_faiss')}x ours" if 'memory_ratio_st' in res else '') + f" -> {a.out}")
+
+if __name__ == '__main__': main()

@@ -1,0 +1,88 @@
+"Mining: bad input through the CLI (one line, nothing written), agreement with sentence-transformers, bounded memory."
+import json, os, subprocess, sys, textwrap
+from pathlib import Path
+import numpy as np
+import pytest
+from conftest import write_beir
+from embedtune.cli import main
+
+C = ''.join(json.dumps({'_id': f'd{i}', 'title': '', 'text': f'document number {i} about topic {i % 3}'}) + '\n' for i in range(8))
+Q = '{"_id": "q1", "text": "topic 1"}\n{"_id": "q2", "text": "topic 2"}\n'
+
+def _mine(tmp_path, capsys, qrels, *flags, yaml_extra=''):
+    d = write_beir(tmp_path/'data', C, Q, qrels, split='train')
+    cfg = tmp_path/'m.yaml'; cfg.write_text(f'dataset: {d}\nsource: bm25\ndup_threshold: null\n{yaml_extra}')
+    out = tmp_path/'out'/'neg.jsonl'
+    rc = main(['mine', str(cfg), '--output', str(out), '--audit', str(tmp_path/'out'/'audit.jsonl'), *flags])
+    return rc, capsys.readouterr(), out
+
+QR = 'query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\n'
+
+def test_mine_ok(tmp_path, capsys):
+    rc, io, out = _mine(tmp_path, capsys, QR, '--num-negatives', '2', '--range-max', '5')
+    assert rc == 0, io.err
+    rows = [json.loads(l) for l in out.read_text().splitlines()]
+    assert len(rows) == 4 and all(r['negative'] != r['positive'] for r in rows)
+    assert (tmp_path/'out'/'neg.summary.json').exists()
+
+@pytest.mark.parametrize('qrels,flags,msg', [
+    ('query-id\tcorpus-id\tscore\nq1\td1\t0\n', [], "split 'train' has no query with a positive"),
+    (QR, ['--num-negatives', '20'], 'num_negatives=20 is larger than the 7 candidates'),
+    (QR, ['--num-negatives', '5', '--range-max', '3'], 'num_negatives=5 is larger than the 3 candidates in the window'),
+    (QR, ['--range-min', '5', '--range-max', '5'], 'range_min must be smaller than range_max'),
+    (QR, ['--sampling-strategy', 'hardest'], "key 'sampling_strategy' must be one of"),
+    (QR, ['--source', 'sparse'], "key 'source' must be one of"),
+])
+def test_mine_bad_input(tmp_path, capsys, qrels, flags, msg):
+    rc, io, out = _mine(tmp_path, capsys, qrels, *flags)
+    assert rc == 2 and msg in io.err and io.err.count('\n') == 1, io.err
+    assert not out.parent.exists()
+
+def test_mine_empty_corpus(tmp_path, capsys):
+    d = write_beir(tmp_path/'data', '', Q, QR, split='train')
+    cfg = tmp_path/'m.yaml'; cfg.write_text(f'dataset: {d}\n')
+    assert main(['mine', str(cfg), '--output', str(tmp_path/'neg.jsonl')]) == 2
+    assert 'corpus.jsonl: file is empty' in capsys.readouterr().err and not (tmp_path/'neg.jsonl').exists()
+
+def test_same_negatives_as_sentence_transformers(tiny_beir):
+    "At equivalent settings (top strategy, same range, no extra filters) we mine what sentence-transformers mines."
+    from datasets import Dataset
+    from sentence_transformers.util import mine_hard_negatives as st_mine
+    from embedtune.data import load_beir
+    from embedtune.mining import mine_beir
+    from embedtune.models import load_model
+    data, model = load_beir(tiny_beir), load_model()
+    pairs = [(data.queries[q], data.doc_text(d)) for q, ds in data.qrels['train'].items() for d in ds]
+    corpus = [data.doc_text(d) for d in data.corpus]
+    ours = mine_beir(data, model, 'train', num_negatives=3, range_min=1, range_max=6, dup_threshold=None, show_progress=False)
+    ref = st_mine(Dataset.from_dict({'anchor': [a for a, _ in pairs], 'positive': [p for _, p in pairs]}), model, corpus=corpus,
+                  num_negatives=3, range_min=1, range_max=6, sampling_strategy='top', output_format='triplet', verbose=False)
+    key = lambda ds: sorted(zip(ds['anchor'], ds['positive'], ds['negative']))
+    assert key(ours.dataset) == key(ref)
+
+PEAK = textwrap.dedent('''
+    import json, resource, sys, numpy as np
+    from embedtune.mining import dense_candidates, estimate_mining
+    n_docs, n_q, dim, k = int(sys.argv[1]), int(sys.argv[2]), 384, 50
+    rng = np.random.default_rng(0)
+    D = np.lib.format.open_memmap(sys.argv[3], mode='w+', dtype=np.float32, shape=(n_docs, dim))
+    for i in range(0, n_docs, 20000):
+        x = rng.standard_normal((min(20000, n_docs - i), dim), dtype=np.float32); D[i:i+len(x)] = x / np.linalg.norm(x, axis=1, keepdims=True)
+    D.flush(); del D
+    D = np.load(sys.argv[3], mmap_mode='r')          # as the embedding cache hands it over
+    Q = rng.standard_normal((n_q, dim), dtype=np.float32); Q /= np.linalg.norm(Q, axis=1, keepdims=True)
+    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    S, I = dense_candidates(Q, D, k, batch=256)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    est = estimate_mining(n_docs, n_q, dim, k, batch=256, cached=True)['bytes_peak']
+    print(json.dumps(dict(base=base, peak=peak, extra=peak - base, estimate=est, shape=list(I.shape))))
+''')
+
+def test_peak_memory_within_estimate_200k(tmp_path):
+    "A 200k-document corpus of synthetic embeddings: the extra peak memory of the search stays within the estimate."
+    r = subprocess.run([sys.executable, '-c', PEAK, '200000', '2000', str(tmp_path/'emb.npy')], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = json.loads(r.stdout.strip().splitlines()[-1])
+    assert m['shape'] == [2000, 50]
+    assert m['extra'] <= m['estimate'], m
+    assert m['estimate'] < 4 * 200000 * 384 * 4, m     # and the estimate is not vacuous (< 4x the embeddings)
