@@ -6,8 +6,8 @@ rules). Measures:
   * cold: nothing cached (each tool encodes corpus and queries itself, into a fresh cache folder);
   * warm: embeddings cached (embedtune: its embedding cache; sentence-transformers: `cache_folder`);
   * overlap: mean over anchors of |ours ∩ theirs| / |theirs| of the mined negatives;
-  * peak memory (extra RSS over the loaded model) on a corpus of 200k synthetic embeddings fed to both through
-    their caches, each in its own subprocess.
+  * peak memory (resident memory sampled every 2 ms during the mining call, minus the resident memory just before
+    it) on a corpus of 200k synthetic embeddings fed to both through their caches, each in a fresh subprocess.
 Writes results/mining_vs_st.json (speedup_warm, speedup_cold, overlap, raw times, manifest).
 Usage: python benchmarks/mining_vs_st.py [--quick] [--skip-memory]
 """
@@ -51,19 +51,24 @@ ctext = list(dict.fromkeys(corpus + positives))
 rng = np.random.default_rng(0)
 def emb(n):
     x = rng.standard_normal((n, dim), dtype=np.float32); return x / np.linalg.norm(x, axis=1, keepdims=True)
-C, Q = emb(len(ctext)), emb(len(queries))
-if tool == 'embedtune':
+if sys.argv[5] == 'prepare':
+  C, Q = emb(len(ctext)), emb(len(queries))
+  if tool == 'embedtune':
     fp = model_fingerprint(model); d = cache_dir('embeddings')
     np.save(d/f'{fp}-{hash_texts(ctext)[:24]}.npy', C); np.save(d/f'{fp}-{hash_texts(queries)[:24]}.npy', Q)
-else:
+  else:
     name = model.model_card_data.base_model or ''
     qh = hashlib.sha256(repr((name, None, None, queries)).encode()).hexdigest()
     ch = hashlib.sha256(repr((name, None, None, ctext)).encode()).hexdigest()
     np.save(os.path.join(folder, f'query_embeddings_{qh}.npy'), Q); np.save(os.path.join(folder, f'corpus_embeddings_{ch}.npy'), C)
-del C, Q
-import gc; gc.collect()
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-import time; t = time.perf_counter()
+  sys.exit(0)
+import threading, time
+def rss(): return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+base, peak, done = rss(), [0], threading.Event()
+def poll():
+    while not done.is_set(): peak[0] = max(peak[0], rss()); time.sleep(0.002)
+th = threading.Thread(target=poll, daemon=True); th.start()
+t = time.perf_counter()
 if tool == 'embedtune':
     from embedtune.mining import mine_hard_negatives
     out = mine_hard_negatives(queries, positives, corpus, model, dup_threshold=None, show_progress=False, num_negatives=3, range_max=10).dataset
@@ -72,15 +77,19 @@ else:
     out = mine_hard_negatives(Dataset.from_dict({'anchor': queries, 'positive': positives}), model, corpus=corpus, cache_folder=folder,
                               use_faiss=(tool == 'st_faiss'), verbose=False, num_negatives=3, range_max=10)
 sec = time.perf_counter() - t
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-print(json.dumps(dict(tool=tool, extra_bytes=peak - base, seconds=sec, rows=len(out))))
+done.set(); th.join(); peak = max(peak[0], rss())
+print(json.dumps(dict(tool=tool, extra_bytes=peak - base, rss_before=base, rss_peak=peak, seconds=sec, rows=len(out))))
 '''
 
 def memory(n_docs, n_q):
     out = {}
     for tool in ('embedtune', 'st', 'st_faiss'):
         with tempfile.TemporaryDirectory() as d:
-            r = subprocess.run([sys.executable, '-c', MEM, tool, str(n_docs), str(n_q), d], capture_output=True, text=True)
+            # the cache files are written by one process; a fresh process loads the model and mines, so its peak RSS
+            # counts only what mining needs (extra_bytes = peak - RSS after loading the model and the inputs)
+            for phase in ('prepare', 'measure'):
+                r = subprocess.run([sys.executable, '-c', MEM, tool, str(n_docs), str(n_q), d, phase], capture_output=True, text=True)
+                if r.returncode != 0: break
             if r.returncode != 0: out[tool] = dict(error=r.stderr[-500:]); continue
             out[tool] = json.loads(r.stdout.strip().splitlines()[-1])
         print(f"  memory {tool}: {out[tool]}", flush=True)

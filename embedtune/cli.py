@@ -87,7 +87,7 @@ def cmd_train(a)->int:
     if a.output: over['result'] = a.output
     cfg = TrainConfig.from_yaml(a.config, **over)
     res = train(cfg)
-    print(f"wrote {cfg.result or Path(cfg.output_dir)/'result.json'}")
+    if res is not None: print(f"wrote {cfg.result or Path(cfg.output_dir)/'result.json'}")   # None: a torchrun worker of rank > 0
     return 0
 
 def main(argv:list|None=None # arguments (default: sys.argv[1:])

@@ -11,7 +11,7 @@ from pathlib import Path
 from .core import data_path, sha256_file
 
 # %% auto #0
-__all__ = ['DataError', 'read_lines', 'read_jsonl', 'BeirData', 'read_qrels', 'load_beir', 'beir_pairs', 'slice_beir',
+__all__ = ['DataError', 'read_lines', 'read_jsonl', 'BeirData', 'read_qrels', 'load_beir', 'beir_pairs', 'slice_beir', 'holdout',
            'load_pairs', 'load_sts', 'detect_format']
 
 # %% ../nbs/01_data.ipynb #22e62bad
@@ -158,6 +158,23 @@ def slice_beir(data:BeirData,      # full data
     return BeirData(corpus, {q: t for q, t in data.queries.items() if q in qs}, qrels, data.path, data.files)
 
 # %% ../nbs/01_data.ipynb #90857844
+def holdout(data:BeirData,        # data with a `split` to carve from
+            split:str='train',    # split whose queries are divided
+            test_size:float=0.1,  # share of its queries moved to `dev` (or a count, if >= 1)
+            seed:int=0,           # sampling seed
+            name:str='dev'        # name of the new split
+           )->BeirData:
+    "A copy of `data` whose `split` lost `test_size` of its queries to a new split `name`."
+    if split not in data.qrels: raise DataError(f"{data.path}: no qrels split {split!r} (have {sorted(data.qrels)})")
+    qids = sorted(data.qrels[split]); n = int(test_size) if test_size >= 1 else max(1, round(len(qids) * test_size))
+    if not 0 < n < len(qids): raise ValueError(f"test_size={test_size} leaves no queries on one side of {len(qids)} {split} queries")
+    dev = set(random.Random(seed).sample(qids, n))
+    qrels = dict(data.qrels)
+    qrels[split] = {q: r for q, r in data.qrels[split].items() if q not in dev}
+    qrels[name] = {q: r for q, r in data.qrels[split].items() if q in dev}
+    return BeirData(data.corpus, data.queries, qrels, data.path, data.files)
+
+# %% ../nbs/01_data.ipynb #4d71c289
 _ALIASES = {'anchor': ('anchor', 'query', 'question'), 'positive': ('positive', 'answer', 'document', 'pos'),
             'negative': ('negative', 'neg')}
 
@@ -185,7 +202,7 @@ def load_pairs(path:str|Path,          # JSONL of pairs, triplets or QA records
     if any(v is None for v in cols['negative']): del cols['negative']
     return Dataset.from_dict(cols)
 
-# %% ../nbs/01_data.ipynb #4d71c289
+# %% ../nbs/01_data.ipynb #38eb45c8
 def load_sts(path:str|Path # STS TSV, absolute or relative to the data root
             ):
     "A `Dataset(sentence1, sentence2, score)` from an STS TSV (raw gold scores kept)."
@@ -206,7 +223,7 @@ def load_sts(path:str|Path # STS TSV, absolute or relative to the data root
     if not sc: raise DataError(f"{path}: no rows after the header")
     return Dataset.from_dict({'sentence1': s1, 'sentence2': s2, 'score': sc})
 
-# %% ../nbs/01_data.ipynb #38eb45c8
+# %% ../nbs/01_data.ipynb #aad53cd5
 def detect_format(folder:str|Path # a data set folder
                  )->str:
     "'beir' if the folder has corpus.jsonl, 'sts' if it has STS TSV files; `DataError` otherwise."

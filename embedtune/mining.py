@@ -23,23 +23,33 @@ __all__ = ['STRATEGIES', 'FORMATS', 'SOURCES', 'dense_candidates', 'Bm25', 'fuse
 def dense_candidates(q:np.ndarray,       # query embeddings (n_q, d), normalised
                      D:np.ndarray,       # corpus embeddings (n_d, d), normalised (may be memory-mapped)
                      k:int,              # candidates per query
-                     index:str='flat',   # 'flat' (exact), 'hnsw' or 'ivf'
+                     index:str='flat',   # 'flat' (exact, torch), 'faiss-flat' (exact, FAISS), 'hnsw' or 'ivf' (FAISS)
                      batch:int=1024,     # queries per search call
-                     add_chunk:int=100_000, # corpus rows added to the index at a time
+                     add_chunk:int=100_000, # corpus rows added to a FAISS index at a time
+                     max_block:int=2**24,   # "flat": at most this many scores (x4 bytes) in memory at once
                      show_progress:bool=False
                     )->tuple[np.ndarray, np.ndarray]:
-    "Top-k inner-product search with FAISS: `(scores, indices)` of shape (n_q, k), best first; -1 pads."
-    import faiss
+    "Top-k inner-product search: `(scores, indices)` of shape (n_q, k), best first; -1 pads."
     from tqdm.auto import tqdm
     d = D.shape[1]; k = min(k, len(D))
-    if index == 'flat': ix = faiss.IndexFlatIP(d)
+    if index == 'flat':
+        import torch
+        step = max(1, min(batch, max_block // max(1, len(D)))); S, I = [], []
+        for i in tqdm(range(0, len(q), step), desc='search', disable=not show_progress):
+            block = np.asarray(q[i:i+step], dtype=np.float32) @ D.T   # reads a memory-mapped D in place: no second copy
+            v, j = torch.topk(torch.from_numpy(block), k, dim=1)
+            S.append(v.numpy()); I.append(j.numpy())
+        if not S: return np.zeros((0, k), np.float32), np.zeros((0, k), np.int64)
+        return np.concatenate(S), np.concatenate(I).astype(np.int64)
+    import faiss
+    if index == 'faiss-flat': ix = faiss.IndexFlatIP(d)
     elif index == 'hnsw': ix = faiss.IndexHNSWFlat(d, 32, faiss.METRIC_INNER_PRODUCT); ix.hnsw.efSearch = max(64, 2 * k)
     elif index == 'ivf':
         nlist = max(1, min(int(4 * math.sqrt(len(D))), len(D) // 39))
         ix = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nlist, faiss.METRIC_INNER_PRODUCT)
         rng = np.random.default_rng(0); train = D[np.sort(rng.choice(len(D), min(len(D), 40 * nlist), replace=False))]
         ix.train(np.ascontiguousarray(train, dtype=np.float32)); ix.nprobe = max(1, nlist // 8)
-    else: raise ValueError(f"index must be 'flat', 'hnsw' or 'ivf', got {index!r}")
+    else: raise ValueError(f"index must be 'flat', 'faiss-flat', 'hnsw' or 'ivf', got {index!r}")
     for i in range(0, len(D), add_chunk): ix.add(np.ascontiguousarray(D[i:i+add_chunk], dtype=np.float32))
     S, I = [], []
     for i in tqdm(range(0, len(q), batch), desc='search', disable=not show_progress):
@@ -277,9 +287,12 @@ def mine_hard_negatives(anchors:list[str],        # anchor texts (repeat an anch
     else: pscores = [[float(x) for x in bm.score(uq[i], sorted(pos[i]))] for i in range(len(uq))]
     valid = S[(I >= 0) & np.isfinite(S)]
     mx, mn = resolve_threshold(max_score, valid, 'max_score'), resolve_threshold(min_score, valid, 'min_score')
-    def dup_fn(i, j):
-        if ctext[j] in {ctext[p] for p in pos[i]}: return True
-        return C is not None and dup_threshold is not None and any(float(C[j] @ C[p]) >= dup_threshold for p in pos[i])
+    # corpus texts are de-duplicated, so an exact copy of a positive *is* that positive (dropped as known_positive);
+    # near-copies are caught by cosine
+    dup_fn = None
+    if C is not None and dup_threshold is not None:
+        PC = [C[sorted(p)] for p in pos]
+        dup_fn = lambda i, j: bool((PC[i] @ C[j] >= dup_threshold).any())
     vote_fn = None
     if vote is not None:
         if vote == 'bm25':
@@ -331,8 +344,8 @@ def estimate_mining(n_docs:int,           # corpus size
                    )->dict:
     "Estimated peak extra memory (bytes) and time (s) of mining a corpus of `n_docs`."
     emb = n_docs * dim * 4; qemb = n_queries * dim * 4
-    idx = emb + (n_docs * 32 * 2 * 8 if index == 'hnsw' else 0)
-    search = batch * n_docs * 4 if index == 'flat' else batch * k * 12   # flat search builds a (batch, n_docs) score block
+    idx = 0 if index == 'flat' else emb + (n_docs * 32 * 2 * 8 if index == 'hnsw' else 0)
+    search = min(batch, max(1, 2**24 // n_docs)) * n_docs * 4 * 2 if index == 'flat' else batch * (n_docs * 4 if index == 'faiss-flat' else k * 12)
     cand = n_queries * k * 12
     peak = emb + qemb + idx + search + cand
     enc = 0 if cached else (n_docs + n_queries) / docs_per_second
@@ -362,7 +375,7 @@ class MineConfig:
     dup_threshold: float|None = 0.98
     vote: str|None = None            # 'bm25' or a second model's name/folder
     vote_ratio: float = 1.0
-    index: str = 'flat'              # flat, hnsw, ivf
+    index: str = 'flat'              # flat (exact), faiss-flat, hnsw, ivf
     fusion: str = 'rrf'              # rrf or weighted (hybrid)
     hybrid_weight: float = 0.5
     seed: int = 0
@@ -380,7 +393,7 @@ class MineConfig:
     def validate(self, source:str='config'):
         "Check names and ranges up front, before any encoding; `ConfigError` naming the key."
         for k, ok in (('source', SOURCES), ('sampling_strategy', STRATEGIES), ('output_format', FORMATS),
-                      ('index', ('flat', 'hnsw', 'ivf')), ('fusion', ('rrf', 'weighted'))):
+                      ('index', ('flat', 'faiss-flat', 'hnsw', 'ivf')), ('fusion', ('rrf', 'weighted'))):
             if getattr(self, k) not in ok: raise ConfigError(f"{source}: key {k!r} must be one of {list(ok)}, got {getattr(self, k)!r}")
         if self.range_max is not None:
             try: check_selection(self.num_negatives, self.range_min, self.range_max, self.sampling_strategy)

@@ -11,7 +11,7 @@ from .core import get_device
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'ModelNotFoundError', 'default_model_path', 'resolve_model', 'load_model', 'model_name',
-           'HashEncoder']
+           'lora_targets', 'add_lora', 'has_lora', 'merge_lora', 'save_model', 'HashEncoder']
 
 # %% ../nbs/02_models.ipynb #b226fe70
 DEFAULT_MODEL = 'all-MiniLM-L6-v2'
@@ -56,6 +56,7 @@ def load_model(name_or_path:str|Path|None=None, # None: packaged all-MiniLM-L6-v
     from sentence_transformers import SentenceTransformer
     ref = resolve_model(name_or_path)
     local = Path(ref).is_dir()
+    if local and (Path(ref)/'adapter_config.json').exists(): return _load_adapter(Path(ref), device, max_seq_length, trust_remote_code, **kwargs)
     try:
         model = SentenceTransformer(ref, device=get_device(device), trust_remote_code=trust_remote_code,
                                     local_files_only=local or _offline(), **kwargs)
@@ -69,11 +70,95 @@ def load_model(name_or_path:str|Path|None=None, # None: packaged all-MiniLM-L6-v
     model.embedtune_name = DEFAULT_MODEL if name_or_path is None or str(name_or_path).lower() in _PACKAGED else str(name_or_path)
     return model
 
+def _load_adapter(folder, device, max_seq_length, trust_remote_code, **kwargs):
+    "Load a saved LoRA folder: resolve its base (portable name first, then the recorded path), add the adapter."
+    import json
+    cfg = json.loads((folder/'adapter_config.json').read_text())
+    extra = json.loads((folder/'embedtune_adapter.json').read_text()) if (folder/'embedtune_adapter.json').exists() else {}
+    refs = [r for r in (cfg.get('base_model_name_or_path'), extra.get('base_path')) if r]
+    base = None
+    for r in refs:
+        try: base = load_model(r, device, None, trust_remote_code, **kwargs); break
+        except ModelNotFoundError: continue
+    if base is None: raise ModelNotFoundError(f"{folder}: the adapter's base model {refs[0]!r} is not available locally; install it or pass its folder")
+    from peft import PeftModel
+    enc = _encoder(base); enc.model = PeftModel.from_pretrained(enc.model, str(folder))
+    if max_seq_length: base.max_seq_length = max_seq_length
+    base.embedtune_name = str(folder)
+    return base
+
 def model_name(model)->str:
     "The name a model was loaded by (the packaged default reads 'all-MiniLM-L6-v2'); class name otherwise."
     return getattr(model, 'embedtune_name', None) or type(model).__name__
 
 # %% ../nbs/02_models.ipynb #bf4a9812
+_LORA_TARGETS = {'bert': ['query', 'key', 'value', 'dense'], 'roberta': ['query', 'key', 'value', 'dense'],
+                 'xlm-roberta': ['query', 'key', 'value', 'dense'], 'electra': ['query', 'key', 'value', 'dense'],
+                 'mpnet': ['q', 'k', 'v', 'o', 'dense'], 'distilbert': ['q_lin', 'k_lin', 'v_lin', 'out_lin', 'lin1', 'lin2'],
+                 'deberta-v2': ['query_proj', 'key_proj', 'value_proj', 'dense'], 'modernbert': ['Wqkv', 'Wo', 'Wi'],
+                 't5': ['q', 'k', 'v', 'o', 'wi', 'wo'], 'nomic_bert': ['Wqkv', 'out_proj', 'fc11', 'fc12', 'fc2']}
+
+def lora_targets(model # a SentenceTransformer
+                )->list[str]:
+    "Names of the linear layers LoRA adapts, from the encoder's `model_type` (fallback: every linear layer but the pooler)."
+    import torch
+    hf = _encoder(model).model
+    known = _LORA_TARGETS.get(getattr(hf.config, 'model_type', ''))
+    if known: return known
+    return sorted({n.split('.')[-1] for n, m in hf.named_modules() if isinstance(m, torch.nn.Linear) and 'pooler' not in n})
+
+def _encoder(model):
+    "The sentence-transformers module holding the transformers model (`.model`)."
+    mod = model[0]
+    if not hasattr(mod, 'model'): raise ValueError(f"LoRA needs a transformer encoder as the first module, got {type(mod).__name__}")
+    return mod
+
+def add_lora(model,                 # a SentenceTransformer (modified in place)
+             r:int=32,              # rank
+             alpha:int=64,          # scaling numerator (alpha / r)
+             dropout:float=0.05,    # dropout on the LoRA path
+             target_modules:list|None=None # layers to adapt (default: `lora_targets(model)`)
+            ):
+    "Wrap the encoder in a trainable peft LoRA model (base weights frozen); returns the model."
+    from peft import LoraConfig, TaskType, get_peft_model
+    cfg = LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=target_modules or lora_targets(model),
+                     task_type=TaskType.FEATURE_EXTRACTION, inference_mode=False)
+    enc = _encoder(model); enc.model = get_peft_model(enc.model, cfg)
+    return model
+
+def has_lora(model)->bool:
+    "True if the model's encoder is a peft model."
+    return hasattr(model, '__getitem__') and hasattr(getattr(model[0], 'model', None), 'merge_and_unload')
+
+def merge_lora(model # a SentenceTransformer with a LoRA adapter (modified in place)
+              ):
+    "Fold the LoRA weights into the base weights and drop the adapter; returns a plain model."
+    enc = _encoder(model); enc.model = enc.model.merge_and_unload()
+    return model
+
+def _portable_base(model)->str:
+    name = getattr(model, 'embedtune_name', None) or DEFAULT_MODEL
+    return 'sentence-transformers/all-MiniLM-L6-v2' if name.lower() in _PACKAGED else name
+
+def save_model(model,            # a SentenceTransformer, with or without a LoRA adapter
+               path:str|Path,    # output folder
+               merged:bool=False # LoRA only: save a plain model with the adapter merged (the in-memory model is not changed)
+              )->Path:
+    "Save as safetensors; a LoRA model saves only its adapter, with a portable reference to its base."
+    import copy
+    path = Path(path)
+    if merged and has_lora(model): model = merge_lora(copy.deepcopy(model))
+    model.save(str(path), safe_serialization=True)
+    ac = path/'adapter_config.json'
+    if ac.exists():   # the adapter names its base portably; the path it was trained from is kept beside it as a fallback
+        import json
+        cfg = json.loads(ac.read_text()); recorded = cfg.get('base_model_name_or_path')
+        cfg['base_model_name_or_path'] = _portable_base(model)
+        ac.write_text(json.dumps(cfg, indent=2))
+        (path/'embedtune_adapter.json').write_text(json.dumps({'base': cfg['base_model_name_or_path'], 'base_path': recorded}, indent=2))
+    return path
+
+# %% ../nbs/02_models.ipynb #f9e814d0
 class HashEncoder:
     "Deterministic bag-of-words hashing encoder with `SentenceTransformer.encode`'s calling convention."
     def __init__(self, dim:int=256, # embedding size

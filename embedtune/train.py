@@ -9,13 +9,14 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .core import ConfigError, amp_flags, config_from_dict, data_path, make_manifest, read_yaml, seed_everything, write_json
-from .data import beir_pairs, load_beir, load_sts, slice_beir
+from .data import BeirData, beir_pairs, holdout, load_beir, load_sts, slice_beir
 from .evaluate import evaluate_beir, evaluate_sts, paired_bootstrap
 from .mining import MineConfig, mine_beir
-from .models import load_model, model_name
+from .models import add_lora, has_lora, load_model, model_name, save_model
 
 # %% auto #0
-__all__ = ['LOSSES', 'TrainConfig', 'training_args', 'train', 'format_result']
+__all__ = ['LOSS_NAMES', 'STAGE_KEYS', 'TrainConfig', 'build_loss', 'training_args', 'dev_evaluator', 'stage_data', 'train',
+           'format_result']
 
 # %% ../nbs/04_train.ipynb #aa2fc956
 @dataclass
@@ -32,12 +33,15 @@ class TrainConfig:
     seed: int = 42                    # seed for everything
     epochs: float = 1.0               # training epochs
     batch_size: int = 32              # per-device batch size (also the number of in-batch negatives + 1)
-    lr: float = 2e-5                  # peak learning rate
+    lr: float|None = None             # peak learning rate (None: 2e-5 for full fine-tuning, 1e-4 with LoRA)
     warmup_ratio: float = 0.1         # share of steps for linear warm-up
     scheduler: str = 'linear'         # lr schedule: linear, cosine, constant_with_warmup
     weight_decay: float = 0.01        # AdamW weight decay
-    loss: str = 'mnrl'                # loss name (mnrl)
-    scale: float = 20.0               # MNRL similarity scale (1/temperature)
+    loss: str = 'mnrl'                # mnrl, cached_mnrl, contrastive, triplet, combined, focal
+    scale: float = 20.0               # similarity scale (1/temperature) of the InfoNCE-type losses
+    loss_params: dict|None = None     # other loss settings (e.g. mini_batch_size, gamma, margin, align_weight)
+    gradient_accumulation_steps: int = 1 # optimizer step every n batches (MNRL still sees batch_size in-batch negatives)
+    max_steps: int|None = None        # stop after this many optimizer steps (overrides epochs)
     max_seq_length: int|None = None   # override the model's max_seq_length
     sample_size: int|None = None      # use at most this many training pairs
     eval_queries: int|None = None     # evaluate on a slice of this many queries (smoke tests)
@@ -46,6 +50,16 @@ class TrainConfig:
     save_model: bool = True           # save the trained model to <output_dir>/final
     logging_steps: int = 10           # log the loss every n steps
     mining: dict|None = None          # hard-negative mining before training (keys of `MineConfig`; None: in-batch only)
+    lora: dict|None = None            # LoRA instead of full fine-tuning: {r: 32, alpha: 64, dropout: 0.05, target_modules: null}
+    test_size: float|None = None      # hold out this share of train queries as a dev split, evaluated during training
+    dev_corpus: int|None = 2000       # dev evaluation corpus: dev positives + random docs up to this size (None: all)
+    eval_steps: int|None = None       # evaluate (and checkpoint) every n steps (None: every epoch)
+    load_best_model_at_end: bool = True # with a dev split: keep the checkpoint with the best dev nDCG@10
+    save_steps: int|None = None       # checkpoint every n steps (None: no checkpoints unless a dev split is evaluated)
+    save_total_limit: int|None = 2    # checkpoints kept
+    resume_from_checkpoint: bool|str|None = None # true: resume from the last checkpoint in output_dir; or a checkpoint path
+    tensorboard: bool = False         # TensorBoard logs under <output_dir>/<stage or checkpoints>/runs ($TENSORBOARD_LOGGING_DIR overrides)
+    stages: list|None = None          # multi-stage curriculum: a list of dicts overriding training keys per stage
 
     @classmethod
     def from_dict(cls, d:dict, source:str='config'):
@@ -62,7 +76,21 @@ class TrainConfig:
         for k in ('epochs', 'batch_size', 'lr', 'scale', 'logging_steps'):
             if getattr(self, k) <= 0: raise ConfigError(f"{source}: key {k!r} must be > 0, got {getattr(self, k)}")
         if not 0 <= self.warmup_ratio < 1: raise ConfigError(f"{source}: key 'warmup_ratio' must be in [0, 1), got {self.warmup_ratio}")
-        if self.loss not in LOSSES: raise ConfigError(f"{source}: key 'loss' must be one of {sorted(LOSSES)}, got {self.loss!r}")
+        if self.loss not in LOSS_NAMES: raise ConfigError(f"{source}: key 'loss' must be one of {list(LOSS_NAMES)}, got {self.loss!r}")
+        if self.loss in ('contrastive', 'triplet') and not self.mining:
+            raise ConfigError(f"{source}: loss {self.loss!r} needs negatives: add a mining block (output_format "
+                              f"{'labeled-pair' if self.loss == 'contrastive' else 'triplet'})")
+        if self.test_size is not None and not 0 < self.test_size: raise ConfigError(f"{source}: key 'test_size' must be > 0, got {self.test_size}")
+        if self.lora is not None:
+            bad = set(self.lora) - {'r', 'alpha', 'dropout', 'target_modules'}
+            if bad: raise ConfigError(f"{source}: unknown key 'lora.{sorted(bad)[0]}'; expected r, alpha, dropout, target_modules")
+        if self.stages is not None:
+            if not self.stages or not all(isinstance(st, dict) for st in self.stages):
+                raise ConfigError(f"{source}: key 'stages' must be a non-empty list of mappings")
+            for i, st in enumerate(self.stages):
+                bad = set(st) - STAGE_KEYS
+                if bad: raise ConfigError(f"{source}: stage {i+1}: key {sorted(bad)[0]!r} cannot change per stage; allowed: {sorted(STAGE_KEYS)}")
+                self.stage(i, source)
         if self.scheduler not in ('linear', 'cosine', 'constant_with_warmup'):
             raise ConfigError(f"{source}: key 'scheduler' must be linear, cosine or constant_with_warmup, got {self.scheduler!r}")
         if self.mining is not None: self.mine_config(source)
@@ -70,7 +98,15 @@ class TrainConfig:
             v = getattr(self, k)
             if v is not None and v <= 0: raise ConfigError(f"{source}: key {k!r} must be a positive integer or null, got {v}")
 
+    def __post_init__(self):
+        if self.lr is None: self.lr = 1e-4 if self.lora is not None else 2e-5
+
     def to_dict(self)->dict: return dataclasses.asdict(self)
+
+    def stage(self, i:int, source:str='config')->'TrainConfig':
+        "The config of stage `i` (0-based): this config with the stage's keys applied."
+        d = {**self.to_dict(), 'stages': None, **self.stages[i]}
+        return TrainConfig.from_dict(d, f'{source}: stage {i+1}')
 
     def mine_config(self, source:str='config')->MineConfig:
         "The `MineConfig` of the `mining:` block (data, split and model come from this config)."
@@ -80,65 +116,143 @@ class TrainConfig:
                                      'data_root': self.data_root, 'model': self.model}, f'{source}: mining')
 
 # %% ../nbs/04_train.ipynb #dba20624
-def _mnrl(model, cfg):
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
-    return MultipleNegativesRankingLoss(model, scale=cfg.scale)
+LOSS_NAMES = ('mnrl', 'cached_mnrl', 'contrastive', 'triplet', 'combined', 'focal')
+STAGE_KEYS = {'task', 'epochs', 'max_steps', 'batch_size', 'lr', 'warmup_ratio', 'scheduler', 'weight_decay', 'loss', 'scale',
+              'loss_params', 'gradient_accumulation_steps', 'sample_size', 'mining', 'logging_steps'}
 
-LOSSES = {'mnrl': _mnrl}
+def build_loss(model, cfg:TrainConfig):
+    "The loss of `cfg` for `model` (`scale` goes to the InfoNCE-type losses; `loss_params` to any)."
+    from embedtune.losses import make_loss
+    params = dict(cfg.loss_params or {})
+    if cfg.loss in ('mnrl', 'cached_mnrl', 'combined', 'focal'): params.setdefault('scale', cfg.scale)
+    try: return make_loss(cfg.loss, model, **params)
+    except ValueError as e: raise ConfigError(f"loss {cfg.loss!r}: {e}") from None
 
 # %% ../nbs/04_train.ipynb #871bee27
-def training_args(cfg:TrainConfig,    # the run's config
+def training_args(cfg:TrainConfig,    # the run's (or stage's) config
                   device:str|None=None, # device (default: what torch finds)
+                  output_dir:str|None=None, # checkpoint folder (default: cfg.output_dir)
+                  dev:bool=False,     # a dev evaluator is attached
                   **kwargs            # any other `SentenceTransformerTrainingArguments`
                  ):
-    "`SentenceTransformerTrainingArguments` for `cfg`."
+    "`SentenceTransformerTrainingArguments` for `cfg`: schedule, NO_DUPLICATES sampler, seeds, AMP, eval/checkpoints."
     from sentence_transformers import SentenceTransformerTrainingArguments
     from sentence_transformers.sentence_transformer.training_args import BatchSamplers
-    kw = dict(output_dir=cfg.output_dir, num_train_epochs=cfg.epochs, per_device_train_batch_size=cfg.batch_size,
-              learning_rate=cfg.lr, warmup_steps=cfg.warmup_ratio, lr_scheduler_type=cfg.scheduler,
-              weight_decay=cfg.weight_decay, batch_sampler=BatchSamplers.NO_DUPLICATES, seed=cfg.seed, data_seed=cfg.seed,
-              save_strategy='no', logging_steps=cfg.logging_steps, report_to='none', **amp_flags(device))
+    out = output_dir or cfg.output_dir
+    kw = dict(output_dir=out, num_train_epochs=cfg.epochs, per_device_train_batch_size=cfg.batch_size,
+              per_device_eval_batch_size=cfg.batch_size, learning_rate=cfg.lr, warmup_steps=cfg.warmup_ratio,
+              lr_scheduler_type=cfg.scheduler, weight_decay=cfg.weight_decay, batch_sampler=BatchSamplers.NO_DUPLICATES,
+              seed=cfg.seed, data_seed=cfg.seed, gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+              logging_steps=cfg.logging_steps, save_total_limit=cfg.save_total_limit,
+              report_to=['tensorboard'] if cfg.tensorboard else 'none', **amp_flags(device))
+    if cfg.max_steps: kw['max_steps'] = cfg.max_steps
+    if dev:
+        strat = 'steps' if cfg.eval_steps else 'epoch'
+        kw.update(eval_strategy=strat, save_strategy=strat, load_best_model_at_end=cfg.load_best_model_at_end,
+                  metric_for_best_model='eval_dev_cosine_ndcg@10', greater_is_better=True)
+        if cfg.eval_steps: kw.update(eval_steps=cfg.eval_steps, save_steps=cfg.eval_steps)
+    elif cfg.save_steps: kw.update(save_strategy='steps', save_steps=cfg.save_steps)
+    else: kw.update(save_strategy='no')
     kw.update(kwargs)
     return SentenceTransformerTrainingArguments(**kw)
 
 # %% ../nbs/04_train.ipynb #a647cad6
 def _metrics(m:dict)->dict: return {k: v for k, v in m.items() if k != 'per_query'}
 
-def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or a YAML path
-          log=print                          # progress messages (None: silent)
-         )->dict:
-    "Baseline eval → fine-tune → eval (+ STS forgetting check); writes and returns the result dict."
-    from sentence_transformers import SentenceTransformerTrainer
-    cfg = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config) if isinstance(config, dict) else TrainConfig.from_yaml(config)
-    log = log or (lambda *a, **k: None)
-    t0 = time.time(); seed_everything(cfg.seed)
-    data = load_beir(data_path(cfg.dataset, cfg.data_root), splits=[cfg.train_split, cfg.eval_split])
-    ev = slice_beir(data, cfg.eval_queries, cfg.eval_corpus, seed=cfg.seed) if (cfg.eval_queries or cfg.eval_corpus) else data
-    sts = load_sts(data_path(cfg.stsb, cfg.data_root)) if cfg.stsb else None
-    model = load_model(cfg.model, max_seq_length=cfg.max_seq_length)
-    log(f"[embedtune] {cfg.task}: {model_name(model)} on {data!r}")
-    log(f"[embedtune] baseline evaluation on {cfg.eval_split} ({len(ev.qrels[cfg.eval_split])} queries, {len(ev.corpus)} docs)")
-    base = evaluate_beir(model, ev, cfg.eval_split, per_query=True)
-    sts_before = evaluate_sts(model, sts)['spearman'] if sts is not None else None
+def _rank()->tuple[int, int]:
+    "(rank, world size) of this process under torchrun (0, 1 otherwise)."
+    import os
+    return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
+
+def dev_evaluator(data:BeirData,      # data with a 'dev' split
+                  corpus_size:int|None=2000, # dev corpus: positives + random docs up to this size (None: all)
+                  seed:int=0, batch_size:int=64):
+    "An `InformationRetrievalEvaluator` named 'dev' on the held-out train queries (primary metric nDCG@10)."
+    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
+    dev = slice_beir(BeirData(data.corpus, data.queries, {'dev': data.qrels['dev']}, data.path), None, corpus_size, seed)
+    rel = {q: {d for d, r in ds.items() if r >= 1} for q, ds in dev.qrels['dev'].items()}
+    return InformationRetrievalEvaluator(queries={q: dev.queries[q] for q in rel}, corpus={d: dev.doc_text(d) for d in dev.corpus},
+                                         relevant_docs=rel, name='dev', batch_size=batch_size, show_progress_bar=False,
+                                         ndcg_at_k=[10], mrr_at_k=[10], accuracy_at_k=[1, 10], precision_recall_at_k=[10, 100],
+                                         map_at_k=[100], main_score_function='cosine')
+
+def stage_data(cfg:TrainConfig, data:BeirData, model, log=print)->tuple:
+    "Training rows of a stage: mined (anchor, positive, negative…) rows if it has a mining block, else in-batch pairs."
     mining = None
     if cfg.mining is not None:
         mc = cfg.mine_config()
         vote = mc.vote if mc.vote in (None, 'bm25') else load_model(mc.vote)
         log(f"[embedtune] mining hard negatives for {cfg.train_split} ({mc.source}, {mc.num_negatives} per pair)")
-        mined = mine_beir(data, model, cfg.train_split, vote=vote, **mc.mining_kwargs())
+        mined = mine_beir(data, model, cfg.train_split, vote=vote, show_progress=False, **mc.mining_kwargs())
         mined.save_audit(Path(cfg.output_dir)/'mining_audit.jsonl')
-        pairs, mining = mined.dataset, mined.stats
-    else: pairs = beir_pairs(data, cfg.train_split)
-    if cfg.sample_size and cfg.sample_size < len(pairs): pairs = pairs.shuffle(seed=cfg.seed).select(range(cfg.sample_size))
-    log(f"[embedtune] fine-tuning on {len(pairs)} {cfg.train_split} pairs: loss={cfg.loss} epochs={cfg.epochs} "
-        f"batch={cfg.batch_size} lr={cfg.lr} device={model.device}")
-    t1 = time.time()
-    trainer = SentenceTransformerTrainer(model=model, args=training_args(cfg, str(model.device)), train_dataset=pairs,
-                                         loss=LOSSES[cfg.loss](model, cfg))
-    trainer.train()
+        rows, mining = mined.dataset, mined.stats
+    else: rows = beir_pairs(data, cfg.train_split)
+    if cfg.sample_size and cfg.sample_size < len(rows): rows = rows.shuffle(seed=cfg.seed).select(range(cfg.sample_size))
+    return rows, mining
+
+def _oom_hint(cfg)->str:
+    return (f"CUDA ran out of memory at batch_size={cfg.batch_size}. Lower batch_size and raise gradient_accumulation_steps "
+            f"(note: MNRL's in-batch negatives still come from one batch), or use loss: cached_mnrl with "
+            f"loss_params: {{mini_batch_size: 16}}, which keeps a large effective batch in little memory, or use LoRA.")
+
+def _run_stage(cfg, model, data, evaluator, out_dir, callbacks, log):
+    "Train one stage; resumes from its last checkpoint when asked; returns a summary dict."
+    import torch
+    from sentence_transformers import SentenceTransformerTrainer
+    from transformers.trainer_utils import get_last_checkpoint
+    rows, mining = stage_data(cfg, data, model, log)
+    log(f"[embedtune] training on {len(rows)} rows {rows.column_names}: loss={cfg.loss} epochs={cfg.epochs} "
+        f"batch={cfg.batch_size}x{cfg.gradient_accumulation_steps} lr={cfg.lr} device={model.device}"
+        + (' (LoRA)' if has_lora(model) else ''))
+    args = training_args(cfg, str(model.device), out_dir, dev=evaluator is not None)
+    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=rows, loss=build_loss(model, cfg),
+                                         evaluator=evaluator, callbacks=callbacks)
+    resume = cfg.resume_from_checkpoint
+    if resume is True: resume = get_last_checkpoint(out_dir) if Path(out_dir).is_dir() else None
+    if resume: log(f"[embedtune] resuming from {resume}")
+    t = time.time()
+    try: trainer.train(resume_from_checkpoint=resume or None)
+    except torch.cuda.OutOfMemoryError as e: raise RuntimeError(_oom_hint(cfg)) from e
+    return dict(loss=cfg.loss, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, rows=len(rows), columns=rows.column_names,
+                steps=trainer.state.global_step, resumed_from=str(resume) if resume else None, mining=mining,
+                best_dev=trainer.state.best_metric, train_seconds=round(time.time() - t, 1))
+
+def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or a YAML path
+          log=print,                         # progress messages (None: silent)
+          callbacks:list|None=None           # extra `transformers.TrainerCallback`s
+         )->dict|None:
+    "Baseline eval → fine-tune (full or LoRA, one or more stages) → eval (+ STS forgetting check); writes the result."
+    cfg = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config) if isinstance(config, dict) else TrainConfig.from_yaml(config)
+    rank, world = _rank(); main = rank == 0
+    log = (log or (lambda *a, **k: None)) if main else (lambda *a, **k: None)
+    t0 = time.time(); seed_everything(cfg.seed)
+    data = load_beir(data_path(cfg.dataset, cfg.data_root), splits=sorted({cfg.train_split, cfg.eval_split}))
+    ev = slice_beir(data, cfg.eval_queries, cfg.eval_corpus, seed=cfg.seed) if (cfg.eval_queries or cfg.eval_corpus) else data
+    if cfg.test_size: data = holdout(data, cfg.train_split, cfg.test_size, cfg.seed)
+    sts = load_sts(data_path(cfg.stsb, cfg.data_root)) if cfg.stsb else None
+    model = load_model(cfg.model, max_seq_length=cfg.max_seq_length)
+    log(f"[embedtune] {cfg.task}: {model_name(model)} on {data!r}" + (f", {world} processes" if world > 1 else ''))
+    base = sts_before = None
+    if main:
+        log(f"[embedtune] baseline evaluation on {cfg.eval_split} ({len(ev.qrels[cfg.eval_split])} queries, {len(ev.corpus)} docs)")
+        base = evaluate_beir(model, ev, cfg.eval_split, per_query=True)
+        sts_before = evaluate_sts(model, sts)['spearman'] if sts is not None else None
+    if cfg.lora is not None: add_lora(model, **cfg.lora)
+    evaluator = dev_evaluator(data, cfg.dev_corpus, cfg.seed) if cfg.test_size else None
+    stages = [cfg.stage(i) for i in range(len(cfg.stages))] if cfg.stages else [cfg]
+    summaries, t1 = [], time.time()
+    for i, scfg in enumerate(stages):
+        if len(stages) > 1: log(f"[embedtune] stage {i+1}/{len(stages)}")
+        out = str(Path(cfg.output_dir)/(f'stage{i+1}' if len(stages) > 1 else 'checkpoints'))
+        summaries.append(_run_stage(scfg, model, data, evaluator, out, callbacks, log))
     train_seconds = time.time() - t1
-    if cfg.save_model: model.save(str(Path(cfg.output_dir)/'final'))
+    if not main: return None
+    final = Path(cfg.output_dir)/'final'
+    if cfg.save_model:
+        save_model(model, final)
+        if has_lora(model): save_model(model, Path(cfg.output_dir)/'final-merged', merged=True)
     log(f"[embedtune] evaluation after training")
+    model.eval()
     after = evaluate_beir(model, ev, cfg.eval_split, per_query=True)
     sts_after = evaluate_sts(model, sts)['spearman'] if sts is not None else None
     sig = paired_bootstrap({q: v['ndcg@10'] for q, v in base['per_query'].items()},
@@ -146,10 +260,11 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
     files = data.files + ([data_path(cfg.stsb, cfg.data_root)] if cfg.stsb else [])
     res = dict(task=cfg.task, dataset=cfg.dataset, model=model_name(model), baseline=_metrics(base), result=_metrics(after),
                stsb=dict(before=sts_before, after=sts_after) if sts is not None else None, significance=sig,
-               mining=mining,
+               method='lora' if cfg.lora is not None else 'full', stages=summaries,
+               mining=summaries[-1]['mining'] if len(summaries) == 1 else None,
                per_query_ndcg10={q: [round(base['per_query'][q]['ndcg@10'], 6), round(v['ndcg@10'], 6)] for q, v in after['per_query'].items()},
-               seconds=round(time.time() - t0, 1), train_seconds=round(train_seconds, 1),
-               model_dir=str(Path(cfg.output_dir)/'final') if cfg.save_model else None,
+               seconds=round(time.time() - t0, 1), train_seconds=round(train_seconds, 1), world_size=world,
+               model_dir=str(final) if cfg.save_model else None,
                manifest=make_manifest(cfg.to_dict(), cfg.seed, files))
     write_json(res, cfg.result or Path(cfg.output_dir)/'result.json')
     log(format_result(res))

