@@ -20,25 +20,19 @@ __all__ = ['model_fingerprint', 'encode', 'search', 'retrieve', 'query_metrics',
 # %% ../nbs/03_evaluate.ipynb #5efe6c79
 def model_fingerprint(model # a SentenceTransformer (or any object with `encode`)
                      )->str:
-    "Hash of the model's weights (each tensor's shape, sum, and a strided sample) and max_seq_length; repr for weightless encoders."
+    "Hash of the model's weights (each tensor's name, shape and 16,384 evenly spaced values) and max_seq_length."
     import torch
     h = hashlib.sha256()
     sd = model.state_dict() if hasattr(model, 'state_dict') else None
     if sd:
-        # cached on the model until a weight changes: in-place updates bump a tensor's version, new tensors change its pointer
-        key = (tuple((v.data_ptr(), v._version) for v in sd.values()), getattr(model, 'max_seq_length', None))
-        cached = model.__dict__.get('_embedtune_fingerprint')
-        if cached and cached[0] == key: return cached[1]
         with torch.no_grad():
             for k, v in sd.items():
                 flat = v.detach().reshape(-1)
                 h.update(f'{k}{tuple(v.shape)}{v.dtype}'.encode())
                 if flat.numel() == 0: continue
-                sample = flat[::max(1, flat.numel() // 4096)].to('cpu', torch.float64)
-                h.update(sample.numpy().tobytes())
-                if v.dtype.is_floating_point: h.update(np.float64(flat.sum(dtype=torch.float64).item()).tobytes())
+                idx = torch.linspace(0, flat.numel() - 1, min(flat.numel(), 16384)).long()
+                h.update(flat[idx].to('cpu', torch.float64).numpy().tobytes())
         h.update(str(getattr(model, 'max_seq_length', None)).encode())
-        model.__dict__['_embedtune_fingerprint'] = (key, h.hexdigest()[:16])
     else: h.update(repr(getattr(model, 'embedtune_name', type(model).__name__)).encode()); h.update(repr(vars(model)).encode())
     return h.hexdigest()[:16]
 

@@ -86,3 +86,11 @@ def test_lora_adapter_with_missing_base_fails_clearly(tmp_path):
     cfg_path.write_text(json.dumps(cfg)); (tmp_path/'adapter'/'embedtune_adapter.json').unlink()
     with pytest.raises(ModelNotFoundError, match="adapter's base model '/gone/base-model' is not available"):
         load_model(tmp_path/'adapter')
+
+def test_fingerprint_changes_after_an_optimizer_step():
+    "Regression: a foreach AdamW step (what the trainer runs) must change the fingerprint, or evaluation after training would read the base model's cached embeddings."
+    import torch
+    m = load_model(); before = model_fingerprint(m)
+    opt = torch.optim.AdamW(m.parameters(), lr=1e-5, foreach=True)
+    sum(p.sum() for p in m.parameters()).backward(); opt.step()
+    assert model_fingerprint(m) != before
