@@ -240,7 +240,7 @@ def mine_hard_negatives(anchors:list[str],        # anchor texts (repeat an anch
                         sampling_strategy:str='top',
                         output_format:str='triplet', # 'triplet', 'n-tuple' or 'labeled-pair'
                         dup_threshold:float|None=0.98, # cosine at which a candidate counts as a copy of a positive (None: off)
-                        vote=None,                # None, 'bm25', or a second encoder: veto likely false negatives
+                        vote=None,                # None, 'bm25', a second encoder or a cross-encoder: veto likely false negatives
                         vote_ratio:float=1.0,     # veto when vote score >= ratio * the positive's vote score
                         index:str='flat',         # FAISS index for dense candidates
                         fusion:str='rrf', hybrid_weight:float=0.5, # hybrid settings
@@ -299,6 +299,10 @@ def mine_hard_negatives(anchors:list[str],        # anchor texts (repeat an anch
             def vote_fn(i, js):
                 s = bm.score(uq[i], js); ps = bm.score(uq[i], sorted(pos[i])).min()
                 return s >= vote_ratio * ps if ps > 0 else np.zeros(len(js), bool)
+        elif not hasattr(vote, 'encode'):   # a cross-encoder reads each (query, candidate) pair
+            def vote_fn(i, js):
+                rate = lambda ds: np.asarray(vote.predict([(uq[i], ctext[d]) for d in ds], batch_size=batch_size, show_progress_bar=False))
+                return rate(js) >= vote_ratio * rate(sorted(pos[i])).min()
         else:
             VC = encode(vote, ctext, batch_size, cache, show_progress_bar=False); VQ = encode(vote, uq, batch_size, cache, show_progress_bar=False)
             def vote_fn(i, js):
@@ -373,7 +377,7 @@ class MineConfig:
     sampling_strategy: str = 'top'   # top, random, semi-hard
     output_format: str = 'triplet'   # triplet, n-tuple, labeled-pair
     dup_threshold: float|None = 0.98
-    vote: str|None = None            # 'bm25' or a second model's name/folder
+    vote: str|None = None            # 'bm25', or a second embedding model's or a cross-encoder's name/folder
     vote_ratio: float = 1.0
     index: str = 'flat'              # flat (exact), faiss-flat, hnsw, ivf
     fusion: str = 'rrf'              # rrf or weighted (hybrid)
@@ -421,7 +425,7 @@ def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
     "Run a mining config: load data and model, mine, write outputs (atomically) and a summary JSON."
     from embedtune.core import data_path
     from embedtune.data import load_beir, load_pairs
-    from embedtune.models import load_model
+    from embedtune.models import load_model, load_scorer
     cfg = config if isinstance(config, MineConfig) else MineConfig.from_dict(config) if isinstance(config, dict) else MineConfig.from_yaml(config)
     log = log or (lambda *a, **k: None)
     if cfg.pairs:
@@ -431,7 +435,7 @@ def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
         data = load_beir(data_path(cfg.dataset, cfg.data_root), splits=[cfg.split]); files = data.files
         if not data.qrels[cfg.split]: raise DataError(f"{data.path}: split {cfg.split!r} has no qrels")
     model = model if model is not None else (load_model(cfg.model) if cfg.source != 'bm25' or cfg.dup_threshold else None)
-    vote = cfg.vote if cfg.vote in (None, 'bm25') else load_model(cfg.vote)
+    vote = cfg.vote if cfg.vote in (None, 'bm25') else load_scorer(cfg.vote)
     kw = cfg.mining_kwargs() | dict(vote=vote)
     try: res = mine_hard_negatives(*args, model=model, **kw) if cfg.pairs else mine_beir(data, model, cfg.split, **kw)
     except ValueError as e:

@@ -11,7 +11,8 @@ from .core import get_device
 
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'ModelNotFoundError', 'default_model_path', 'resolve_model', 'load_model', 'model_name',
-           'lora_targets', 'add_lora', 'has_lora', 'merge_lora', 'save_model', 'HashEncoder']
+           'is_cross_encoder', 'load_cross_encoder', 'load_scorer', 'lora_targets', 'add_lora', 'has_lora',
+           'merge_lora', 'save_model', 'HashEncoder']
 
 # %% ../nbs/02_models.ipynb #b226fe70
 DEFAULT_MODEL = 'all-MiniLM-L6-v2'
@@ -90,6 +91,39 @@ def _load_adapter(folder, device, max_seq_length, trust_remote_code, **kwargs):
 def model_name(model)->str:
     "The name a model was loaded by (the packaged default reads 'all-MiniLM-L6-v2'); class name otherwise."
     return getattr(model, 'embedtune_name', None) or type(model).__name__
+
+# %% ../nbs/02_models.ipynb #ce020000
+def is_cross_encoder(name_or_path:str|Path # a model folder (or a name `resolve_model` knows)
+                    )->bool:
+    "True when the folder holds a cross-encoder (reranker) rather than an embedding model."
+    import json
+    p = Path(resolve_model(name_or_path))
+    if not p.is_dir(): return False
+    st = p/'config_sentence_transformers.json'
+    if st.exists() and json.loads(st.read_text()).get('model_type') == 'CrossEncoder': return True
+    if (p/'modules.json').exists() or not (p/'config.json').exists(): return False
+    return any(a.endswith('ForSequenceClassification') for a in json.loads((p/'config.json').read_text()).get('architectures') or [])
+
+def load_cross_encoder(name_or_path:str|Path,      # a cross-encoder folder, or a hub name already in the local cache
+                       device:str|None=None,       # device (default: cuda > mps > cpu)
+                       trust_remote_code:bool=False, # run code shipped with the model (off unless you ask)
+                       **kwargs                    # passed to `CrossEncoder`
+                      ):
+    "Load a sentence-transformers `CrossEncoder` without surprise downloads (scores in [0, 1] with its default activation)."
+    from sentence_transformers import CrossEncoder
+    if name_or_path is None: raise ModelNotFoundError("a cross-encoder needs a model folder; there is no packaged default")
+    ref = resolve_model(name_or_path); local = Path(ref).is_dir()
+    try: return CrossEncoder(ref, device=get_device(device), trust_remote_code=trust_remote_code, local_files_only=local or _offline(), **kwargs)
+    except Exception as e:
+        if local: raise
+        raise ModelNotFoundError(f"cross-encoder {ref!r} is not a local folder and not in the Hugging Face cache; "
+                                 f"pass a local folder (no download happens at run time)") from e
+
+def load_scorer(name_or_path:str|Path, # an embedding-model or cross-encoder folder
+                **kwargs               # passed to the loader
+               ):
+    "An embedding model (`SentenceTransformer`) or a reranker (`CrossEncoder`), whichever the folder holds."
+    return load_cross_encoder(name_or_path, **kwargs) if is_cross_encoder(name_or_path) else load_model(name_or_path, **kwargs)
 
 # %% ../nbs/02_models.ipynb #bf4a9812
 _LORA_TARGETS = {'bert': ['query', 'key', 'value', 'dense'], 'roberta': ['query', 'key', 'value', 'dense'],

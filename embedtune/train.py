@@ -9,10 +9,10 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .core import ConfigError, amp_flags, config_from_dict, data_path, make_manifest, read_yaml, seed_everything, write_json
-from .data import BeirData, beir_pairs, holdout, load_beir, load_sts, slice_beir
+from .data import BeirData, beir_pairs, holdout, load_beir, load_pairs, load_sts, slice_beir
 from .evaluate import evaluate_beir, evaluate_sts, paired_bootstrap
-from .mining import MineConfig, mine_beir
-from .models import add_lora, has_lora, load_model, model_name, save_model
+from .mining import MineConfig, mine_beir, mine_hard_negatives
+from .models import add_lora, has_lora, load_model, load_scorer, model_name, save_model
 
 # %% auto #0
 __all__ = ['LOSS_NAMES', 'STAGE_KEYS', 'TrainConfig', 'build_loss', 'training_args', 'dev_evaluator', 'stage_data', 'train',
@@ -44,6 +44,7 @@ class TrainConfig:
     max_steps: int|None = None        # stop after this many optimizer steps (overrides epochs)
     max_seq_length: int|None = None   # override the model's max_seq_length
     sample_size: int|None = None      # use at most this many training pairs
+    train_file: str|None = None       # pair/triplet/QA JSONL to train on instead of the train qrels (data root or cwd)
     eval_queries: int|None = None     # evaluate on a slice of this many queries (smoke tests)
     eval_corpus: int|None = None      # ... and this many documents
     stsb: str|None = 'stsb/test.tsv'  # STS file for the forgetting check (None: skip)
@@ -94,6 +95,8 @@ class TrainConfig:
         if self.scheduler not in ('linear', 'cosine', 'constant_with_warmup'):
             raise ConfigError(f"{source}: key 'scheduler' must be linear, cosine or constant_with_warmup, got {self.scheduler!r}")
         if self.mining is not None: self.mine_config(source)
+        if self.train_file and not data_path(self.train_file, self.data_root).is_file():
+            raise ConfigError(f"{source}: key 'train_file': no such file {str(data_path(self.train_file, self.data_root))!r}")
         for k in ('sample_size', 'eval_queries', 'eval_corpus', 'max_seq_length'):
             v = getattr(self, k)
             if v is not None and v <= 0: raise ConfigError(f"{source}: key {k!r} must be a positive integer or null, got {v}")
@@ -118,7 +121,7 @@ class TrainConfig:
 # %% ../nbs/04_train.ipynb #dba20624
 LOSS_NAMES = ('mnrl', 'cached_mnrl', 'contrastive', 'triplet', 'combined', 'focal')
 STAGE_KEYS = {'task', 'epochs', 'max_steps', 'batch_size', 'lr', 'warmup_ratio', 'scheduler', 'weight_decay', 'loss', 'scale',
-              'loss_params', 'gradient_accumulation_steps', 'sample_size', 'mining', 'logging_steps'}
+              'loss_params', 'gradient_accumulation_steps', 'sample_size', 'train_file', 'mining', 'logging_steps'}
 
 def build_loss(model, cfg:TrainConfig):
     "The loss of `cfg` for `model` (`scale` goes to the InfoNCE-type losses; `loss_params` to any)."
@@ -177,16 +180,19 @@ def dev_evaluator(data:BeirData,      # data with a 'dev' split
                                          map_at_k=[100], main_score_function='cosine')
 
 def stage_data(cfg:TrainConfig, data:BeirData, model, log=print)->tuple:
-    "Training rows of a stage: mined (anchor, positive, negative…) rows if it has a mining block, else in-batch pairs."
+    "Training rows of a stage: pairs from the train qrels or `train_file`, plus mined negatives if it has a mining block."
     mining = None
+    own = load_pairs(data_path(cfg.train_file, cfg.data_root)) if cfg.train_file else None
     if cfg.mining is not None:
         mc = cfg.mine_config()
-        vote = mc.vote if mc.vote in (None, 'bm25') else load_model(mc.vote)
-        log(f"[embedtune] mining hard negatives for {cfg.train_split} ({mc.source}, {mc.num_negatives} per pair)")
-        mined = mine_beir(data, model, cfg.train_split, vote=vote, show_progress=False, **mc.mining_kwargs())
+        vote = mc.vote if mc.vote in (None, 'bm25') else load_scorer(mc.vote)
+        log(f"[embedtune] mining hard negatives for {cfg.train_file or cfg.train_split} ({mc.source}, {mc.num_negatives} per pair)")
+        if own is None: mined = mine_beir(data, model, cfg.train_split, vote=vote, show_progress=False, **mc.mining_kwargs())
+        else: mined = mine_hard_negatives(list(own['anchor']), list(own['positive']), [data.doc_text(d) for d in data.corpus],
+                                          model, vote=vote, show_progress=False, **mc.mining_kwargs())
         mined.save_audit(Path(cfg.output_dir)/'mining_audit.jsonl')
         rows, mining = mined.dataset, mined.stats
-    else: rows = beir_pairs(data, cfg.train_split)
+    else: rows = own if own is not None else beir_pairs(data, cfg.train_split)
     if cfg.sample_size and cfg.sample_size < len(rows): rows = rows.shuffle(seed=cfg.seed).select(range(cfg.sample_size))
     return rows, mining
 

@@ -77,6 +77,9 @@ CONFIG_CASES = {
     'bad_range':   ('lr: -1\n', "key 'lr' must be > 0"),
     'bad_yaml':    ('epochs: [1\n', 'invalid YAML'),
     'not_mapping': ('- a\n- b\n', 'expected a mapping'),
+    'missing_train_file': ('train_file: /nowhere/pairs.jsonl\n', "key 'train_file': no such file '/nowhere/pairs.jsonl'"),
+    'stage_missing_file': ('stages:\n  - epochs: 1\n  - train_file: /nowhere/p.jsonl\n', "stage 2: key 'train_file': no such file"),
+    'stage_bad_key':      ('stages:\n  - model: other\n', "stage 1: key 'model' cannot change per stage"),
 }
 
 @pytest.mark.parametrize('case', sorted(CONFIG_CASES))
