@@ -29,11 +29,12 @@ VARIANTS = {
 
 # committed configs, run with `embedtune train CONFIG` (their result files are listed in the summary too)
 CONFIG_RUNS = {
-    'inbatch_ep2 (configs/scifact_inbatch.yaml)':          'results/scifact_inbatch.json',
-    'hardneg_ep2 (configs/scifact_hardneg.yaml)':          'results/scifact_hardneg.json',
-    'hardneg_noguard_ep2 (scifact_hardneg_noguard.yaml)':  'results/scifact_hardneg_noguard.json',
-    'hardneg_ep3 (configs/scifact_full.yaml)':             'results/scifact_full.json',
-    'lora (configs/scifact_lora.yaml)':                    'results/scifact_lora.json',
+    'inbatch_ep2 (configs/scifact_inbatch.yaml)':              'results/scifact_inbatch.json',
+    'hardneg_strict_guard_ep2 (configs/scifact_hardneg.yaml)': 'results/scifact_hardneg.json',
+    'hardneg_noguard_ep2 (scifact_hardneg_noguard.yaml)':      'results/scifact_hardneg_noguard.json',
+    'hardneg_noguard_ep2 again (configs/scifact_full.yaml)':   'results/scifact_full.json',
+    'hardneg_light_guard_ep2 (configs/demo_scifact.yaml)':     'results/demo_scifact.json',
+    'lora_hardneg_noguard_lr3e-4_ep2 (scifact_lora.yaml)':     'results/scifact_lora.json',
 }
 
 def _row(name, overrides, f):

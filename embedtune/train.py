@@ -12,7 +12,7 @@ from .core import ConfigError, amp_flags, config_from_dict, data_path, make_mani
 from .data import BeirData, beir_pairs, holdout, load_beir, load_pairs, load_sts, slice_beir
 from .evaluate import evaluate_beir, evaluate_sts, paired_bootstrap
 from .mining import MineConfig, mine_beir, mine_hard_negatives
-from .models import add_lora, has_lora, load_model, load_scorer, model_name, save_model
+from .models import add_lora, has_lora, load_model, load_scorer, merge_lora, model_name, save_model
 
 # %% auto #0
 __all__ = ['LOSS_NAMES', 'STAGE_KEYS', 'TrainConfig', 'build_loss', 'training_args', 'dev_evaluator', 'stage_data', 'train',
@@ -201,12 +201,12 @@ def _oom_hint(cfg)->str:
             f"(note: MNRL's in-batch negatives still come from one batch), or use loss: cached_mnrl with "
             f"loss_params: {{mini_batch_size: 16}}, which keeps a large effective batch in little memory, or use LoRA.")
 
-def _run_stage(cfg, model, data, evaluator, out_dir, callbacks, log):
-    "Train one stage; resumes from its last checkpoint when asked; returns a summary dict."
+def _run_stage(cfg, model, data, evaluator, out_dir, callbacks, log, prepared=None):
+    "Train one stage (on `prepared` rows, if given, else on `stage_data`); resumes from its last checkpoint when asked; returns a summary dict."
     import torch
     from sentence_transformers import SentenceTransformerTrainer
     from transformers.trainer_utils import get_last_checkpoint
-    rows, mining = stage_data(cfg, data, model, log)
+    rows, mining = prepared or stage_data(cfg, data, model, log)
     log(f"[embedtune] training on {len(rows)} rows {rows.column_names}: loss={cfg.loss} epochs={cfg.epochs} "
         f"batch={cfg.batch_size}x{cfg.gradient_accumulation_steps} lr={cfg.lr} device={model.device}"
         + (' (LoRA)' if has_lora(model) else ''))
@@ -243,20 +243,24 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
         log(f"[embedtune] baseline evaluation on {cfg.eval_split} ({len(ev.qrels[cfg.eval_split])} queries, {len(ev.corpus)} docs)")
         base = evaluate_beir(model, ev, cfg.eval_split, per_query=True)
         sts_before = evaluate_sts(model, sts)['spearman'] if sts is not None else None
+    stages = [cfg.stage(i) for i in range(len(cfg.stages))] if cfg.stages else [cfg]
+    # stage 1's data (and mined negatives) come from the base model either way; preparing it before the LoRA adapter
+    # is added lets mining reuse the base model's cached corpus embeddings
+    first = stage_data(stages[0], data, model, log) if cfg.lora is not None else None
     if cfg.lora is not None: add_lora(model, **cfg.lora)
     evaluator = dev_evaluator(data, cfg.dev_corpus, cfg.seed) if cfg.test_size else None
-    stages = [cfg.stage(i) for i in range(len(cfg.stages))] if cfg.stages else [cfg]
     summaries, t1 = [], time.time()
     for i, scfg in enumerate(stages):
         if len(stages) > 1: log(f"[embedtune] stage {i+1}/{len(stages)}")
         out = str(Path(cfg.output_dir)/(f'stage{i+1}' if len(stages) > 1 else 'checkpoints'))
-        summaries.append(_run_stage(scfg, model, data, evaluator, out, callbacks, log))
+        summaries.append(_run_stage(scfg, model, data, evaluator, out, callbacks, log, first if i == 0 else None))
     train_seconds = time.time() - t1
     if not main: return None
     final = Path(cfg.output_dir)/'final'
-    if cfg.save_model:
-        save_model(model, final)
-        if has_lora(model): save_model(model, Path(cfg.output_dir)/'final-merged', merged=True)
+    lora = has_lora(model)
+    if cfg.save_model: save_model(model, final)            # a LoRA model saves its adapter here ...
+    if lora: merge_lora(model)                              # ... then is merged: the same function, faster to evaluate
+    if cfg.save_model and lora: save_model(model, Path(cfg.output_dir)/'final-merged')
     log(f"[embedtune] evaluation after training")
     model.eval()
     after = evaluate_beir(model, ev, cfg.eval_split, per_query=True)
