@@ -10,6 +10,7 @@ Usage:
   python benchmarks/sweep_scifact.py                       # every variant below
   python benchmarks/sweep_scifact.py --only full_lr1e-4_ep3 lora_r32
   python benchmarks/sweep_scifact.py --list
+  python benchmarks/sweep_scifact.py --summary            # only rebuild the summary table from existing result files
 """
 import argparse, json, sys, time
 from pathlib import Path
@@ -46,6 +47,7 @@ def _row(name, overrides, f):
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--only', nargs='*', help='variant names to run'); p.add_argument('--list', action='store_true')
+    p.add_argument('--summary', action='store_true', help='run nothing; rebuild the summary table')
     p.add_argument('--base', default=BASE); p.add_argument('--out', default='results/sweep_scifact.json')
     a = p.parse_args()
     if a.list:
@@ -53,7 +55,7 @@ def main():
         return
     from embedtune.core import read_yaml, write_json
     from embedtune.train import TrainConfig, train
-    names = a.only or list(VARIANTS)
+    names = [] if a.summary else a.only if a.only is not None else list(VARIANTS)
     unknown = [n for n in names if n not in VARIANTS]
     if unknown: sys.exit(f'unknown variant(s) {unknown}; see --list')
     for n in names:
