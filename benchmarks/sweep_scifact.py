@@ -53,7 +53,7 @@ def main():
     if a.list:
         for k, v in VARIANTS.items(): print(f'{k:<22} {v}')
         return
-    from embedtune.core import read_yaml, write_json
+    from embedtune.core import make_manifest, read_yaml, write_json
     from embedtune.train import TrainConfig, train
     names = [] if a.summary else a.only if a.only is not None else list(VARIANTS)
     unknown = [n for n in names if n not in VARIANTS]
@@ -67,7 +67,9 @@ def main():
         train(cfg)
     rows = [_row(n, VARIANTS[n], Path('results/sweep')/f'{n}.json') for n in VARIANTS if (Path('results/sweep')/f'{n}.json').exists()]
     rows += [_row(n, f, f) for n, f in CONFIG_RUNS.items() if Path(f).exists()]
-    write_json(dict(task='sweep_scifact', base=a.base, runs=rows), a.out)
+    files = [Path(r['result_file']) for r in rows]   # each run's own manifest (config, seed, versions, data sha256) is in its file
+    write_json(dict(task='sweep_scifact', base=a.base, runs=rows,
+                    manifest=make_manifest(dict(base=a.base, variants=VARIANTS, config_runs=CONFIG_RUNS), 42, files)), a.out)
     for r in sorted(rows, key=lambda r: -r['ndcg10']):
         print(f"{r['variant']:<52} nDCG@10 {r['ndcg10']:.4f}  STS-B {r['stsb_after'] or float('nan'):.4f}  {r['minutes']:5.1f} min")
 
