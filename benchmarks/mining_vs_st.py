@@ -103,15 +103,13 @@ def main():
     p.add_argument('--repeats', type=int, default=2, help='cold runs per tool (alternating; the fastest counts)')
     p.add_argument('--mem-queries', type=int, default=2000); p.add_argument('--out', default='results/mining_vs_st.json')
     a = p.parse_args()
-    from datasets import Dataset
     from embedtune.core import make_manifest, write_json
-    from embedtune.data import load_beir, slice_beir
+    from embedtune.data import beir_pairs, load_beir, slice_beir
     from embedtune.models import load_model
     data = load_beir('scifact', splits=['train'])
     if a.quick: data = slice_beir(data, n_queries=100, n_docs=500)
     model = load_model()
-    pairs = [(data.queries[q], data.doc_text(d)) for q, ds in data.qrels['train'].items() for d, s in ds.items() if s >= 1]
-    ds = Dataset.from_dict({'anchor': [x for x, _ in pairs], 'positive': [y for _, y in pairs]})
+    ds = beir_pairs(data, 'train')   # the (query, positive) pairs mine_beir mines for
     corpus = [data.doc_text(d) for d in data.corpus]
     times, outs, raw = {}, {}, {}
     tools = ('embedtune', 'st', 'st_faiss')

