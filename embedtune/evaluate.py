@@ -14,8 +14,9 @@ from .data import BeirData, load_beir, load_sts, detect_format, DataError
 from .models import load_model, model_name
 
 # %% auto #0
-__all__ = ['model_fingerprint', 'encode', 'search', 'retrieve', 'query_metrics', 'ir_metrics', 'trec_eval_metrics',
-           'bootstrap_ci', 'paired_bootstrap', 'evaluate_beir', 'evaluate_sts', 'evaluate_path']
+__all__ = ['model_fingerprint', 'batch_plan', 'token_lengths', 'auto_batch_tokens', 'encode', 'search', 'retrieve',
+           'query_metrics', 'ir_metrics', 'trec_eval_metrics', 'bootstrap_ci', 'paired_bootstrap', 'evaluate_beir',
+           'evaluate_sts', 'evaluate_path']
 
 # %% ../nbs/03_evaluate.ipynb #5efe6c79
 def model_fingerprint(model # a SentenceTransformer (or any object with `encode`)
@@ -36,19 +37,62 @@ def model_fingerprint(model # a SentenceTransformer (or any object with `encode`
     else: h.update(repr(getattr(model, 'embedtune_name', type(model).__name__)).encode()); h.update(repr(vars(model)).encode())
     return h.hexdigest()[:16]
 
+# %% ../nbs/03_evaluate.ipynb #dc16b433
+def batch_plan(lengths,                 # token count of each text
+               batch_size:int=64,       # most texts in a batch
+               max_tokens:int|None=None # most padded tokens (texts × longest) in a batch; None: no cap
+              )->list[np.ndarray]:
+    "Index batches over texts sorted longest first, each within `batch_size` texts and `max_tokens` padded tokens."
+    lengths = np.asarray(lengths, dtype=np.int64); order = np.argsort(-lengths, kind='stable'); out, i = [], 0
+    while i < len(order):
+        n = batch_size if max_tokens is None else max(1, min(batch_size, max_tokens // max(1, int(lengths[order[i]]))))
+        out.append(order[i:i+n]); i += n
+    return out
+
+def token_lengths(model, texts:list[str])->np.ndarray|None:
+    "Token count of each text after truncation to the model's `max_seq_length`; None when the model has no tokenizer."
+    tok, msl = getattr(model, 'tokenizer', None), getattr(model, 'max_seq_length', None)
+    if tok is None or not callable(tok) or not msl: return None
+    try: ids = tok(list(texts), truncation=True, max_length=msl)['input_ids']
+    except Exception: return None
+    return np.fromiter((len(i) for i in ids), dtype=np.int64, count=len(texts))
+
+def auto_batch_tokens(model)->int|None:
+    "Default `max_batch_tokens`: 2048 on a CPU (cache-sized batches), None (only `batch_size` caps) on an accelerator."
+    dev = getattr(model, 'device', None)
+    return 2048 if dev is None or getattr(dev, 'type', str(dev)) == 'cpu' else None
+
+
+# %% ../nbs/03_evaluate.ipynb #fc83ea17
+def _encode_planned(model, texts:list[str], batch_size:int, max_tokens:int|None, progress:bool)->np.ndarray:
+    "Normalised float32 embeddings, batched by `batch_plan` over token lengths (one plain `encode` call without a tokenizer)."
+    from tqdm.auto import tqdm
+    kw = dict(normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    lens = token_lengths(model, texts) if len(texts) > 1 else None
+    if lens is None:
+        return np.asarray(model.encode(texts, batch_size=batch_size, **dict(kw, show_progress_bar=progress)), np.float32).reshape(len(texts), -1)
+    out = None
+    with tqdm(total=len(texts), desc='encode', disable=not progress, unit='text') as bar:
+        for b in batch_plan(lens, batch_size, max_tokens):
+            e = np.asarray(model.encode([texts[i] for i in b], batch_size=len(b), **kw), np.float32).reshape(len(b), -1)
+            if out is None: out = np.empty((len(texts), e.shape[1]), np.float32)
+            out[b] = e; bar.update(len(b))
+    return out
+
 def encode(model,                   # a SentenceTransformer or anything with its `encode`
            texts:list[str],         # texts to embed
-           batch_size:int=64,       # encode batch size
+           batch_size:int=64,       # most texts in a batch
            cache:bool=True,         # read/write the on-disk cache
            show_progress_bar:bool|None=None, # progress bar (default: when more than 1000 texts)
            fingerprint:str|None=None, # precomputed `model_fingerprint(model)`
-           chunk_size:int=50_000    # texts encoded at a time; chunks are written to disk, so memory stays bounded
+           chunk_size:int=50_000,   # texts encoded at a time; chunks are written to disk, so memory stays bounded
+           max_batch_tokens:int|None|str='auto' # most padded tokens in a batch ('auto': `auto_batch_tokens`; None: no cap)
           )->np.ndarray:
     "L2-normalised float32 embeddings of `texts`, cached on disk by model weights + texts (memory-mapped when large)."
     texts = list(texts)
     if show_progress_bar is None: show_progress_bar = len(texts) > 1000
-    enc = lambda t: np.asarray(model.encode(t, batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True,
-                                            show_progress_bar=show_progress_bar), dtype=np.float32).reshape(len(t), -1)
+    if max_batch_tokens == 'auto': max_batch_tokens = auto_batch_tokens(model)
+    enc = lambda t: _encode_planned(model, t, batch_size, max_batch_tokens, show_progress_bar)
     if not cache and len(texts) <= chunk_size: return enc(texts)
     folder = cache_dir('embeddings') if cache else Path(tempfile.mkdtemp(prefix='embedtune-enc-'))
     path = folder/f'{fingerprint or model_fingerprint(model)}-{hash_texts(texts)[:24]}.npy'

@@ -94,3 +94,18 @@ def test_fingerprint_changes_after_an_optimizer_step():
     opt = torch.optim.AdamW(m.parameters(), lr=1e-5, foreach=True)
     sum(p.sum() for p in m.parameters()).backward(); opt.step()
     assert model_fingerprint(m) != before
+
+def test_token_budget_batches_give_the_same_vectors():
+    "Batching by token budget (the CPU default) changes the time, not the embeddings: same as one plain encode call."
+    from embedtune.evaluate import auto_batch_tokens, batch_plan, token_lengths
+    m = load_model()
+    texts = [('word ' * n).strip() for n in (3, 300, 40, 1, 120, 250, 7, 60, 90, 2, 500, 15)]
+    ref = m.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+    assert auto_batch_tokens(m) == 2048
+    lens = token_lengths(m, texts)
+    assert lens.max() == m.max_seq_length and lens.min() >= 3          # truncated like the model truncates
+    for budget in (None, 'auto', 300):
+        got = encode(m, texts, cache=False, max_batch_tokens=budget)
+        np.testing.assert_allclose(got, ref, atol=1e-5)
+    plan = batch_plan(lens, 64, 300)
+    assert len(plan) > 3 and all(len(b) * lens[b].max() <= 300 or len(b) == 1 for b in plan)
