@@ -32,6 +32,7 @@ VARIANTS = {
 CONFIG_RUNS = {
     'inbatch_ep2 (configs/scifact_inbatch.yaml)':              'results/scifact_inbatch.json',
     'hardneg_strict_guard_ep2 (configs/scifact_hardneg.yaml)': 'results/scifact_hardneg.json',
+    'hardneg_strict_guard_fill_ep2 (scifact_hardneg_fill.yaml)': 'results/scifact_hardneg_fill.json',
     'hardneg_noguard_ep2 (scifact_hardneg_noguard.yaml)':      'results/scifact_hardneg_noguard.json',
     'hardneg_noguard_ep2 again (configs/scifact_full.yaml)':   'results/scifact_full.json',
     'hardneg_light_guard_ep2 (configs/demo_scifact.yaml)':     'results/demo_scifact.json',

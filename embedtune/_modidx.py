@@ -113,6 +113,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'embedtune.mining.check_selection': ('mining.html#check_selection', 'embedtune/mining.py'),
                                   'embedtune.mining.dense_candidates': ('mining.html#dense_candidates', 'embedtune/mining.py'),
                                   'embedtune.mining.estimate_mining': ('mining.html#estimate_mining', 'embedtune/mining.py'),
+                                  'embedtune.mining.fill_random': ('mining.html#fill_random', 'embedtune/mining.py'),
                                   'embedtune.mining.fuse': ('mining.html#fuse', 'embedtune/mining.py'),
                                   'embedtune.mining.mine': ('mining.html#mine', 'embedtune/mining.py'),
                                   'embedtune.mining.mine_beir': ('mining.html#mine_beir', 'embedtune/mining.py'),

@@ -37,7 +37,7 @@ def model_fingerprint(model # a SentenceTransformer (or any object with `encode`
     else: h.update(repr(getattr(model, 'embedtune_name', type(model).__name__)).encode()); h.update(repr(vars(model)).encode())
     return h.hexdigest()[:16]
 
-# %% ../nbs/03_evaluate.ipynb #dc16b433
+# %% ../nbs/03_evaluate.ipynb #f2346f48
 def batch_plan(lengths,                 # token count of each text
                batch_size:int=64,       # most texts in a batch
                max_tokens:int|None=None # most padded tokens (texts × longest) in a batch; None: no cap
@@ -63,7 +63,7 @@ def auto_batch_tokens(model)->int|None:
     return 2048 if dev is None or getattr(dev, 'type', str(dev)) == 'cpu' else None
 
 
-# %% ../nbs/03_evaluate.ipynb #fc83ea17
+# %% ../nbs/03_evaluate.ipynb #f121b7ea
 def _encode_planned(model, texts:list[str], batch_size:int, max_tokens:int|None, progress:bool)->np.ndarray:
     "Normalised float32 embeddings, batched by `batch_plan` over token lengths (one plain `encode` call without a tokenizer)."
     from tqdm.auto import tqdm

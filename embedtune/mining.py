@@ -15,9 +15,9 @@ from .data import BeirData, DataError, beir_pairs
 from .evaluate import encode, model_fingerprint
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'FORMATS', 'SOURCES', 'dense_candidates', 'Bm25', 'fuse', 'check_selection', 'select_negatives',
-           'resolve_threshold', 'MinedNegatives', 'mine_hard_negatives', 'mine_beir', 'estimate_mining', 'MineConfig',
-           'mine']
+__all__ = ['STRATEGIES', 'FORMATS', 'SOURCES', 'FILLS', 'dense_candidates', 'Bm25', 'fuse', 'check_selection', 'select_negatives',
+           'resolve_threshold', 'MinedNegatives', 'mine_hard_negatives', 'fill_random', 'mine_beir', 'estimate_mining',
+           'MineConfig', 'mine']
 
 # %% ../nbs/03a_mining.ipynb #e01a76be
 def dense_candidates(q:np.ndarray,       # query embeddings (n_q, d), normalised
@@ -181,6 +181,7 @@ def resolve_threshold(value,            # None, a number, or 'pNN' (a percentile
 # %% ../nbs/03a_mining.ipynb #c4f62243
 FORMATS = ('triplet', 'n-tuple', 'labeled-pair')
 SOURCES = ('dense', 'bm25', 'hybrid')
+FILLS = (None, 'random')
 
 @dataclass
 class MinedNegatives:
@@ -242,6 +243,8 @@ def mine_hard_negatives(anchors:list[str],        # anchor texts (repeat an anch
                         dup_threshold:float|None=0.98, # cosine at which a candidate counts as a copy of a positive (None: off)
                         vote=None,                # None, 'bm25', a second encoder or a cross-encoder: veto likely false negatives
                         vote_ratio:float=1.0,     # veto when vote score >= ratio * the positive's vote score
+                        fill:str|None=None,       # a query left short of `num_negatives` by the guard: None drops what is missing (as
+                                                  # sentence-transformers does); 'random': fill with random corpus documents ranked below `k`
                         index:str='flat',         # FAISS index for dense candidates
                         fusion:str='rrf', hybrid_weight:float=0.5, # hybrid settings
                         batch_size:int=64, cache:bool=True, seed:int=0,
@@ -254,6 +257,7 @@ def mine_hard_negatives(anchors:list[str],        # anchor texts (repeat an anch
     if len(anchors) != len(positives): raise ValueError(f'{len(anchors)} anchors but {len(positives)} positives')
     if source not in SOURCES: raise ValueError(f"source must be one of {list(SOURCES)}, got {source!r}")
     if output_format not in FORMATS: raise ValueError(f"output_format must be one of {list(FORMATS)}, got {output_format!r}")
+    if fill not in FILLS: raise ValueError(f"fill must be one of {list(FILLS)}, got {fill!r}")
     if model is None and source != 'bm25': raise ValueError(f"source={source!r} needs a model")
     corpus = list(corpus) if corpus is not None else []
     # corpus = given docs + any positive not in it; positives are located by text
@@ -310,18 +314,45 @@ def mine_hard_negatives(anchors:list[str],        # anchor texts (repeat an anch
                 return VC[js] @ VQ[i] >= vote_ratio * ps
     chosen, audit = select_negatives(I, S, pos, pscores, num_negatives, range_min, range_max, mx, mn, margin,
                                      relative_margin, sampling_strategy, dup_fn, vote_fn, seed)
+    short = sum(len(c) < num_negatives for c in chosen)
+    if fill == 'random': chosen, n_filled = fill_random(chosen, I, pos, len(ctext), num_negatives, seed, Q, C)
     ds = _build(output_format, uq, ctext, pairs, chosen, ctext, num_negatives)
     audit = [dict(anchor=uq[a['query']], candidate=ctext[a['doc']], rank=a['rank'], score=a['score'],
                   positive_score=a['positive_score'], reason=a['reason']) for a in audit]
     reasons = {}
     for a in audit: reasons[a['reason']] = reasons.get(a['reason'], 0) + 1
-    negs = [s for c in chosen for _, s in c]
+    negs = [s for c in chosen for _, s in c if s is not None]
     stats = dict(n_anchors=len(uq), n_pairs=len(pairs), n_corpus=len(ctext), n_rows=len(ds), source=source,
                  range_min=range_min, range_max=range_max, max_score=mx, min_score=mn,
-                 queries_short=sum(len(c) < num_negatives for c in chosen), dropped=reasons,
+                 queries_short=short, filled=n_filled if fill else 0, dropped=reasons,
                  mean_negative_score=float(np.mean(negs)) if negs else None,
                  mean_positive_score=float(np.mean([s for p in pscores for s in p])), seconds=round(time.time() - t0, 2))
     return MinedNegatives(ds, audit, stats)
+
+# %% ../nbs/03a_mining.ipynb #2b28a9c3
+def fill_random(chosen:list,          # per query: [(doc, score)] after selection
+                I:np.ndarray,         # candidate indices (n_q, k); -1 = none (never used as fill)
+                pos:list[set],        # per query: indices of its known positives
+                n_docs:int,           # corpus size
+                num_negatives:int,    # negatives wanted per query
+                seed:int=0,           # sampling seed
+                Q=None, C=None        # query/corpus embeddings, to score the fill (else score None)
+               )->tuple[list, int]:
+    "Top up short queries with random documents outside their candidates and positives: `(chosen, n_filled)`."
+    rng = np.random.default_rng(seed); out, n = [], 0
+    for i, c in enumerate(chosen):
+        need = num_negatives - len(c)
+        if need <= 0: out.append(c); continue
+        bad = set(pos[i]) | {j for j, _ in c} | set(int(x) for x in I[i] if x >= 0)
+        if n_docs - len(bad) < need: bad = set(pos[i]) | {j for j, _ in c}     # tiny corpus: allow candidates back
+        picks = []
+        while len(picks) < need and len(bad) < n_docs:
+            for j in rng.integers(0, n_docs, 4 * need + 8).tolist():
+                if j not in bad and len(picks) < need: bad.add(j); picks.append(j)
+        score = (lambda j: float(Q[i] @ C[j])) if Q is not None else (lambda j: None)
+        out.append(c + [(j, score(j)) for j in picks]); n += len(picks)
+    return out, n
+
 
 # %% ../nbs/03a_mining.ipynb #4149015c
 def mine_beir(data:BeirData,     # BEIR data
@@ -381,6 +412,7 @@ class MineConfig:
     dup_threshold: float|None = 0.98
     vote: str|None = None            # 'bm25', or a second embedding model's or a cross-encoder's name/folder
     vote_ratio: float = 1.0
+    fill: str|None = None            # None: a query the guard leaves short loses the missing rows; 'random': random fill
     index: str = 'flat'              # flat (exact), faiss-flat, hnsw, ivf
     fusion: str = 'rrf'              # rrf or weighted (hybrid)
     hybrid_weight: float = 0.5
@@ -399,7 +431,7 @@ class MineConfig:
     def validate(self, source:str='config'):
         "Check names and ranges up front, before any encoding; `ConfigError` naming the key."
         for k, ok in (('source', SOURCES), ('sampling_strategy', STRATEGIES), ('output_format', FORMATS),
-                      ('index', ('flat', 'faiss-flat', 'hnsw', 'ivf')), ('fusion', ('rrf', 'weighted'))):
+                      ('index', ('flat', 'faiss-flat', 'hnsw', 'ivf')), ('fusion', ('rrf', 'weighted')), ('fill', FILLS)):
             if getattr(self, k) not in ok: raise ConfigError(f"{source}: key {k!r} must be one of {list(ok)}, got {getattr(self, k)!r}")
         if self.range_max is not None:
             try: check_selection(self.num_negatives, self.range_min, self.range_max, self.sampling_strategy)
@@ -422,7 +454,7 @@ class MineConfig:
     def mining_kwargs(self)->dict:
         "The keyword arguments of `mine_hard_negatives`."
         keys = ('source', 'num_negatives', 'range_min', 'range_max', 'max_score', 'min_score', 'margin', 'relative_margin',
-                'output_format', 'dup_threshold', 'vote_ratio', 'index', 'fusion', 'hybrid_weight', 'seed', 'batch_size')
+                'output_format', 'dup_threshold', 'vote_ratio', 'fill', 'index', 'fusion', 'hybrid_weight', 'seed', 'batch_size')
         return {k: getattr(self, k) for k in keys} | dict(sampling_strategy=self.sampling_strategy)
 
 def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path

@@ -32,6 +32,7 @@ def test_mine_ok(tmp_path, capsys):
     (QR, ['--range-min', '5', '--range-max', '5'], 'range_min must be smaller than range_max'),
     (QR, ['--sampling-strategy', 'hardest'], "key 'sampling_strategy' must be one of"),
     (QR, ['--source', 'sparse'], "key 'source' must be one of"),
+    (QR, ['--fill', 'hard'], "key 'fill' must be one of"),
 ])
 def test_mine_bad_input(tmp_path, capsys, qrels, flags, msg):
     rc, io, out = _mine(tmp_path, capsys, qrels, *flags)
