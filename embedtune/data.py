@@ -11,8 +11,8 @@ from pathlib import Path
 from .core import data_path, sha256_file
 
 # %% auto #0
-__all__ = ['DataError', 'read_lines', 'read_jsonl', 'BeirData', 'read_qrels', 'load_beir', 'beir_pairs', 'slice_beir', 'holdout',
-           'load_pairs', 'load_sts', 'detect_format']
+__all__ = ['DataError', 'read_lines', 'read_jsonl', 'BeirData', 'read_qrels', 'load_beir', 'to_dataset', 'beir_pairs',
+           'slice_beir', 'holdout', 'load_pairs', 'load_sts', 'detect_format']
 
 # %% ../nbs/01_data.ipynb #22e62bad
 class DataError(ValueError):
@@ -126,15 +126,23 @@ def load_beir(folder:str|Path,   # BEIR folder, absolute or relative to the data
     return BeirData(corpus, queries, qrels, folder, files)
 
 # %% ../nbs/01_data.ipynb #2a0cf2db
+def to_dataset(cols:dict # column name -> list of values (equal lengths)
+              ):
+    "An in-memory `datasets.Dataset` of `cols`, without hashing its content (random fingerprint)."
+    import pyarrow as pa
+    from datasets import Dataset
+    from datasets.fingerprint import generate_random_fingerprint
+    from datasets.table import InMemoryTable
+    return Dataset(InMemoryTable(pa.Table.from_pydict(cols)), fingerprint=generate_random_fingerprint())
+
 def beir_pairs(data:BeirData,  # loaded BEIR data
                split:str='train', # qrels split to draw pairs from
                min_score:int=1  # relevance needed to count as positive
               ):
     "A `Dataset(anchor, positive)` with one row per relevant qrels pair of `split`."
-    from datasets import Dataset
     if split not in data.qrels: raise DataError(f"{data.path}: no qrels split {split!r} (have {sorted(data.qrels)})")
     rows = [(data.queries[q], data.doc_text(d)) for q, docs in data.qrels[split].items() for d, s in docs.items() if s >= min_score]
-    return Dataset.from_dict({'anchor': [a for a, _ in rows], 'positive': [p for _, p in rows]})
+    return to_dataset({'anchor': [a for a, _ in rows], 'positive': [p for _, p in rows]})
 
 # %% ../nbs/01_data.ipynb #683dca55
 def slice_beir(data:BeirData,      # full data
@@ -187,7 +195,6 @@ def load_pairs(path:str|Path,          # JSONL of pairs, triplets or QA records
                require_negative:bool=False # error when a line has no negative
               ):
     "A `Dataset(anchor, positive[, negative])` from a pair / triplet / QA JSONL file."
-    from datasets import Dataset
     path = data_path(path)
     cols = {'anchor': [], 'positive': [], 'negative': []}
     for i, rec in enumerate(read_jsonl(path), 1):
@@ -200,13 +207,12 @@ def load_pairs(path:str|Path,          # JSONL of pairs, triplets or QA records
             if not isinstance(v, str) or not v.strip(): raise DataError(f"{_where(path, i, k)}: expected a non-empty string, got {v!r:.40}")
             cols[role].append(v)
     if any(v is None for v in cols['negative']): del cols['negative']
-    return Dataset.from_dict(cols)
+    return to_dataset(cols)
 
 # %% ../nbs/01_data.ipynb #38eb45c8
 def load_sts(path:str|Path # STS TSV, absolute or relative to the data root
             ):
     "A `Dataset(sentence1, sentence2, score)` from an STS TSV (raw gold scores kept)."
-    from datasets import Dataset
     path = data_path(path)
     lines = read_lines(path)
     head = lines[0].split('\t')
@@ -221,7 +227,7 @@ def load_sts(path:str|Path # STS TSV, absolute or relative to the data root
         except ValueError: raise DataError(f"{_where(path, i, 'score')}: expected a number, got {parts[2]!r}") from None
         s1.append(parts[0]); s2.append(parts[1]); sc.append(score)
     if not sc: raise DataError(f"{path}: no rows after the header")
-    return Dataset.from_dict({'sentence1': s1, 'sentence2': s2, 'score': sc})
+    return to_dataset({'sentence1': s1, 'sentence2': s2, 'score': sc})
 
 # %% ../nbs/01_data.ipynb #aad53cd5
 def detect_format(folder:str|Path # a data set folder

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .core import ConfigError, atomic_write, config_from_dict, make_manifest, read_yaml, write_json
-from .data import BeirData, DataError, beir_pairs
+from .data import BeirData, DataError, beir_pairs, to_dataset
 from .evaluate import encode, model_fingerprint
 
 # %% auto #0
@@ -215,20 +215,19 @@ class MinedNegatives:
 
 # %% ../nbs/03a_mining.ipynb #2bbfb54b
 def _build(fmt, anchors, pos_text, pairs, chosen, corpus, num_negatives):
-    from datasets import Dataset
     if fmt == 'triplet':
         rows = [(anchors[qi], pos_text[pi], corpus[j]) for qi, pi in pairs for j, _ in chosen[qi]]
-        return Dataset.from_dict({'anchor': [r[0] for r in rows], 'positive': [r[1] for r in rows], 'negative': [r[2] for r in rows]})
+        return to_dataset({'anchor': [r[0] for r in rows], 'positive': [r[1] for r in rows], 'negative': [r[2] for r in rows]})
     if fmt == 'n-tuple':
         ok = [(qi, pi) for qi, pi in pairs if len(chosen[qi]) == num_negatives]
         cols = {'anchor': [anchors[qi] for qi, _ in ok], 'positive': [pos_text[pi] for _, pi in ok]}
         for n in range(num_negatives): cols[f'negative_{n+1}'] = [corpus[chosen[qi][n][0]] for qi, _ in ok]
-        return Dataset.from_dict(cols)
+        return to_dataset(cols)
     a, p, l = [], [], []
     for qi, pi in pairs: a.append(anchors[qi]); p.append(pos_text[pi]); l.append(1)
     for qi in sorted({qi for qi, _ in pairs}):
         for j, _ in chosen[qi]: a.append(anchors[qi]); p.append(corpus[j]); l.append(0)
-    return Dataset.from_dict({'anchor': a, 'positive': p, 'label': l})
+    return to_dataset({'anchor': a, 'positive': p, 'label': l})
 
 def mine_hard_negatives(anchors:list[str],        # anchor texts (repeat an anchor once per positive)
                         positives:list[str],      # positive texts, aligned with `anchors`
