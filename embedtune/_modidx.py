@@ -32,6 +32,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'embedtune.data._pick': ('data.html#_pick', 'embedtune/data.py'),
                                 'embedtune.data._unique': ('data.html#_unique', 'embedtune/data.py'),
                                 'embedtune.data._where': ('data.html#_where', 'embedtune/data.py'),
+                                'embedtune.data.beir_pair_rows': ('data.html#beir_pair_rows', 'embedtune/data.py'),
                                 'embedtune.data.beir_pairs': ('data.html#beir_pairs', 'embedtune/data.py'),
                                 'embedtune.data.detect_format': ('data.html#detect_format', 'embedtune/data.py'),
                                 'embedtune.data.holdout': ('data.html#holdout', 'embedtune/data.py'),

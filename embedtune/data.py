@@ -11,8 +11,8 @@ from pathlib import Path
 from .core import data_path, sha256_file
 
 # %% auto #0
-__all__ = ['DataError', 'read_lines', 'read_jsonl', 'BeirData', 'read_qrels', 'load_beir', 'to_dataset', 'beir_pairs',
-           'slice_beir', 'holdout', 'load_pairs', 'load_sts', 'detect_format']
+__all__ = ['DataError', 'read_lines', 'read_jsonl', 'BeirData', 'read_qrels', 'load_beir', 'to_dataset', 'beir_pair_rows',
+           'beir_pairs', 'slice_beir', 'holdout', 'load_pairs', 'load_sts', 'detect_format']
 
 # %% ../nbs/01_data.ipynb #22e62bad
 class DataError(ValueError):
@@ -135,13 +135,20 @@ def to_dataset(cols:dict # column name -> list of values (equal lengths)
     from datasets.table import InMemoryTable
     return Dataset(InMemoryTable(pa.Table.from_pydict(cols)), fingerprint=generate_random_fingerprint())
 
+def beir_pair_rows(data:BeirData,  # loaded BEIR data
+                   split:str='train', # qrels split to draw pairs from
+                   min_score:int=1  # relevance needed to count as positive
+                  )->list[tuple[str, str]]:
+    "`(query text, doc text)` for every relevant qrels pair of `split`."
+    if split not in data.qrels: raise DataError(f"{data.path}: no qrels split {split!r} (have {sorted(data.qrels)})")
+    return [(data.queries[q], data.doc_text(d)) for q, docs in data.qrels[split].items() for d, s in docs.items() if s >= min_score]
+
 def beir_pairs(data:BeirData,  # loaded BEIR data
                split:str='train', # qrels split to draw pairs from
                min_score:int=1  # relevance needed to count as positive
               ):
-    "A `Dataset(anchor, positive)` with one row per relevant qrels pair of `split`."
-    if split not in data.qrels: raise DataError(f"{data.path}: no qrels split {split!r} (have {sorted(data.qrels)})")
-    rows = [(data.queries[q], data.doc_text(d)) for q, docs in data.qrels[split].items() for d, s in docs.items() if s >= min_score]
+    "A `Dataset(anchor, positive)` with one row per relevant qrels pair of `split` (`beir_pair_rows`)."
+    rows = beir_pair_rows(data, split, min_score)
     return to_dataset({'anchor': [a for a, _ in rows], 'positive': [p for _, p in rows]})
 
 # %% ../nbs/01_data.ipynb #683dca55

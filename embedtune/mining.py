@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .core import ConfigError, atomic_write, config_from_dict, make_manifest, read_yaml, write_json
-from .data import BeirData, DataError, beir_pairs, to_dataset
+from .data import BeirData, DataError, beir_pair_rows, to_dataset
 from .evaluate import encode, model_fingerprint
 
 # %% auto #0
@@ -362,9 +362,8 @@ def mine_beir(data:BeirData,     # BEIR data
              )->MinedNegatives:
     "Mine negatives for every relevant (query, doc) pair of `split` (or for `pairs`), from the whole corpus."
     if pairs is None:
-        qp = beir_pairs(data, split)   # DataError when the split is missing
-        if not len(qp): raise DataError(f"{data.path}: split {split!r} has no query with a positive (relevance >= 1)")
-        pairs = list(zip(qp['anchor'], qp['positive']))
+        pairs = beir_pair_rows(data, split)   # DataError when the split is missing
+        if not pairs: raise DataError(f"{data.path}: split {split!r} has no query with a positive (relevance >= 1)")
     if not data.corpus: raise DataError(f"{data.path}: the corpus is empty")
     return mine_hard_negatives([a for a, _ in pairs], [p for _, p in pairs], [data.doc_text(d) for d in data.corpus], model, **kwargs)
 
