@@ -60,12 +60,21 @@ def build_parser()->argparse.ArgumentParser:
     for key, typ in _MINE_FLAGS.items():
         m.add_argument(f"--{key.replace('_', '-')}", type=typ, default=None, help=f"override `{key}`")
     m.add_argument('--set', action='append', metavar='KEY=VALUE', help='override any other key (repeatable)')
+    m.add_argument('--estimate', action='store_true', help='print the memory and time the run would need (measures the encode rate); mine nothing')
     return p
 
 def cmd_mine(a)->int:
     from embedtune.mining import MineConfig, mine
     over = {**_parse_set(a.set), **{k: getattr(a, k) for k in _MINE_FLAGS if getattr(a, k) is not None}}
     cfg = MineConfig.from_yaml(a.config, **over)
+    if a.estimate:
+        from embedtune.mining import estimate_run
+        est = estimate_run(cfg); mib = lambda b: f'{b / 2**20:,.0f} MiB'
+        enc = ('cached' if est['cached'] else f"{est['texts_per_second']} texts/s measured") if est['cached'] is not None else 'no encoder'
+        print(f"{est['n_docs']:,} documents, {est['n_queries']:,} queries ({enc}): peak extra memory ~{mib(est['bytes_peak'])}, "
+              f"time ~{est['seconds']:,.0f} s (encode {est['seconds_encode']:,.0f} s, dense search {est['seconds_search']:,.1f} s"
+              + ('; BM25 indexing not counted' if 'bm25' in (cfg.source, cfg.vote) or cfg.source == 'hybrid' else '') + ')')
+        print(json.dumps(est, indent=1)); return 0
     res = mine(cfg)
     print(json.dumps(res.stats, indent=1))
     if cfg.output: print(f'wrote {cfg.output}' + (f' and {cfg.audit}' if cfg.audit else ''))

@@ -14,7 +14,7 @@ from .data import BeirData, load_beir, load_sts, detect_format, DataError
 from .models import load_model, model_name
 
 # %% auto #0
-__all__ = ['model_fingerprint', 'batch_plan', 'token_lengths', 'auto_batch_tokens', 'encode', 'search', 'retrieve',
+__all__ = ['model_fingerprint', 'batch_plan', 'token_lengths', 'auto_batch_tokens', 'cache_path', 'encode', 'search', 'retrieve',
            'query_metrics', 'ir_metrics', 'trec_eval_metrics', 'bootstrap_ci', 'paired_bootstrap', 'evaluate_beir',
            'evaluate_sts', 'evaluate_path']
 
@@ -83,6 +83,10 @@ def _encode_planned(model, texts:list[str], batch_size:int, max_tokens:int|None,
             out[b] = e; bar.update(len(b))
     return out
 
+def cache_path(model, texts:list[str], fingerprint:str|None=None, folder:Path|None=None)->Path:
+    "Where `encode` caches the embeddings of `texts` by `model` (it exists once they are cached)."
+    return (folder or cache_dir('embeddings'))/f'{fingerprint or model_fingerprint(model)}-{hash_texts(list(texts))[:24]}.npy'
+
 def encode(model,                   # a SentenceTransformer or anything with its `encode`
            texts:list[str],         # texts to embed
            batch_size:int=64,       # most texts in a batch
@@ -99,7 +103,7 @@ def encode(model,                   # a SentenceTransformer or anything with its
     enc = lambda t: _encode_planned(model, t, batch_size, max_batch_tokens, show_progress_bar)
     if not cache and len(texts) <= chunk_size: return enc(texts)
     folder = cache_dir('embeddings') if cache else Path(tempfile.mkdtemp(prefix='embedtune-enc-'))
-    path = folder/f'{fingerprint or model_fingerprint(model)}-{hash_texts(texts)[:24]}.npy'
+    path = cache_path(model, texts, fingerprint, folder)
     if path.exists(): return np.load(path, mmap_mode='r' if len(texts) > chunk_size else None)
     with atomic_write(path) as tmp:
         if len(texts) <= chunk_size:
@@ -110,7 +114,11 @@ def encode(model,                   # a SentenceTransformer or anything with its
             out[:chunk_size] = first; del first
             for i in range(chunk_size, len(texts), chunk_size): out[i:i+chunk_size] = enc(texts[i:i+chunk_size])
             out.flush(); del out
-    return np.load(path, mmap_mode='r' if len(texts) > chunk_size else None)
+    arr = np.load(path, mmap_mode='r' if len(texts) > chunk_size else None)
+    if not cache:   # the memory map stays readable after its file is unlinked (POSIX), so nothing is left on disk
+        try: path.unlink(); folder.rmdir()
+        except OSError: pass   # e.g. Windows keeps a mapped file: it then stays in the temp folder
+    return arr
 
 # %% ../nbs/03_evaluate.ipynb #f96f30dc
 def search(q:np.ndarray,   # query embeddings (n_q, d), normalised

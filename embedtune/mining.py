@@ -16,8 +16,8 @@ from .evaluate import encode, model_fingerprint
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'FORMATS', 'SOURCES', 'FILLS', 'dense_candidates', 'Bm25', 'fuse', 'check_selection', 'select_negatives',
-           'resolve_threshold', 'MinedNegatives', 'mine_hard_negatives', 'fill_random', 'mine_beir', 'estimate_mining',
-           'MineConfig', 'mine']
+           'resolve_threshold', 'MinedNegatives', 'mining_window', 'mine_hard_negatives', 'fill_random',
+           'beir_mining_inputs', 'mine_beir', 'estimate_mining', 'encode_rate', 'MineConfig', 'mine', 'estimate_run']
 
 # %% ../nbs/03a_mining.ipynb #e01a76be
 def dense_candidates(q:np.ndarray,       # query embeddings (n_q, d), normalised
@@ -229,6 +229,20 @@ def _build(fmt, anchors, pos_text, pairs, chosen, corpus, num_negatives):
         for j, _ in chosen[qi]: a.append(anchors[qi]); p.append(corpus[j]); l.append(0)
     return to_dataset({'anchor': a, 'positive': p, 'label': l})
 
+def mining_window(num_negatives:int, range_min:int, range_max:int|None, sampling_strategy:str,
+                  filters:bool,    # any score filter, margin or vote is on (or semi-hard): a wider derived window
+                  max_pos:int,     # most positives of one query
+                  n_docs:int,      # corpus size
+                  dedup:bool       # near-duplicate guard on: 16 extra candidates
+                 )->tuple[int, int]:
+    "Checked `(range_max, k)`: the rank window (derived as sentence-transformers does when None) and candidates per query."
+    if range_max is None: range_max = range_min + num_negatives * (10 if filters else 1) + max_pos
+    check_selection(num_negatives, range_min, range_max, sampling_strategy)
+    if num_negatives > n_docs - max_pos:
+        raise ValueError(f"num_negatives={num_negatives} is larger than the {n_docs - max_pos} candidates the corpus "
+                         f"of {n_docs} documents can give a query with {max_pos} positive(s)")
+    return range_max, min(n_docs, range_max + max_pos + (16 if dedup else 0))
+
 def mine_hard_negatives(anchors:list[str],        # anchor texts (repeat an anchor once per positive)
                         positives:list[str],      # positive texts, aligned with `anchors`
                         corpus:list[str]|None=None, # candidate texts (default: the positives)
@@ -267,12 +281,7 @@ def mine_hard_negatives(anchors:list[str],        # anchor texts (repeat an anch
     for a, p in zip(anchors, positives): pos[qpos[a]].add(where[p]); pairs.append((qpos[a], where[p]))
     max_pos = max(len(p) for p in pos)
     filters = any(v is not None for v in (max_score, min_score, margin, relative_margin, vote)) or sampling_strategy == 'semi-hard'
-    if range_max is None: range_max = range_min + num_negatives * (10 if filters else 1) + max_pos
-    check_selection(num_negatives, range_min, range_max, sampling_strategy)
-    if num_negatives > len(ctext) - max_pos:
-        raise ValueError(f"num_negatives={num_negatives} is larger than the {len(ctext) - max_pos} candidates the corpus "
-                         f"of {len(ctext)} documents can give a query with {max_pos} positive(s)")
-    k = min(len(ctext), range_max + max_pos + (16 if dup_threshold is not None else 0))
+    range_max, k = mining_window(num_negatives, range_min, range_max, sampling_strategy, filters, max_pos, len(ctext), dup_threshold is not None)
     # candidates
     Q = C = None; fp = model_fingerprint(model) if (model is not None and cache) else None
     if model is not None:
@@ -354,6 +363,14 @@ def fill_random(chosen:list,          # per query: [(doc, score)] after selectio
 
 
 # %% ../nbs/03a_mining.ipynb #4149015c
+def beir_mining_inputs(data:BeirData, split:str='train', pairs:list|None=None)->tuple[list, list, list]:
+    "`(anchors, positives, corpus)` texts that `mine_beir` mines with; `DataError` for a split without positives or an empty corpus."
+    if pairs is None:
+        pairs = beir_pair_rows(data, split)   # DataError when the split is missing
+        if not pairs: raise DataError(f"{data.path}: split {split!r} has no query with a positive (relevance >= 1)")
+    if not data.corpus: raise DataError(f"{data.path}: the corpus is empty")
+    return [a for a, _ in pairs], [p for _, p in pairs], [data.doc_text(d) for d in data.corpus]
+
 def mine_beir(data:BeirData,     # BEIR data
               model=None,        # encoder
               split:str='train', # qrels split whose queries and positives are mined for
@@ -361,11 +378,7 @@ def mine_beir(data:BeirData,     # BEIR data
               **kwargs           # passed to `mine_hard_negatives`
              )->MinedNegatives:
     "Mine negatives for every relevant (query, doc) pair of `split` (or for `pairs`), from the whole corpus."
-    if pairs is None:
-        pairs = beir_pair_rows(data, split)   # DataError when the split is missing
-        if not pairs: raise DataError(f"{data.path}: split {split!r} has no query with a positive (relevance >= 1)")
-    if not data.corpus: raise DataError(f"{data.path}: the corpus is empty")
-    return mine_hard_negatives([a for a, _ in pairs], [p for _, p in pairs], [data.doc_text(d) for d in data.corpus], model, **kwargs)
+    return mine_hard_negatives(*beir_mining_inputs(data, split, pairs), model, **kwargs)
 
 # %% ../nbs/03a_mining.ipynb #aedc1f3a
 def estimate_mining(n_docs:int,           # corpus size
@@ -374,7 +387,7 @@ def estimate_mining(n_docs:int,           # corpus size
                     k:int=100,            # candidates per query
                     index:str='flat',     # FAISS index
                     batch:int=1024,       # queries per search call
-                    docs_per_second:float=16.0, # encoding throughput (passages/s)
+                    docs_per_second:float=40.0, # encoding throughput (texts/s; measure with `encode_rate`)
                     cached:bool=False     # corpus embeddings already cached
                    )->dict:
     "Estimated peak extra memory (bytes) and time (s) of mining a corpus of `n_docs`."
@@ -387,6 +400,18 @@ def estimate_mining(n_docs:int,           # corpus size
     flops = 2 * n_queries * n_docs * dim
     return dict(bytes_peak=int(peak * 1.1) + (64 << 20), bytes_embeddings=emb, bytes_index=idx, bytes_search=search,
                 seconds_encode=enc, seconds_search=flops / 20e9, seconds=enc + flops / 20e9)
+
+def encode_rate(model,            # encoder
+                texts:list[str],  # texts like those to be encoded (e.g. the corpus)
+                n:int=64,         # texts timed: a random sample of `texts`
+                seed:int=0
+               )->float:
+    "Texts per second `model` encodes (embedtune's `encode`, nothing cached) on a random sample of `texts`, after a warm-up."
+    if not texts: raise ValueError('encode_rate needs at least one text')
+    rng = random.Random(seed); sample = [texts[i] for i in rng.sample(range(len(texts)), min(n, len(texts)))]
+    encode(model, sample[:4], cache=False, show_progress_bar=False)   # first call: thread pools, allocations
+    t = time.perf_counter(); encode(model, sample, cache=False, show_progress_bar=False)
+    return len(sample) / max(time.perf_counter() - t, 1e-9)
 
 # %% ../nbs/03a_mining.ipynb #5e950bc9
 @dataclass
@@ -426,6 +451,24 @@ class MineConfig:
     @classmethod
     def from_yaml(cls, path, **overrides): return cls.from_dict({**read_yaml(path), **overrides}, str(path))
 
+    @classmethod
+    def of(cls, config): 
+        "A MineConfig from a MineConfig, a dict or a YAML path."
+        return config if isinstance(config, cls) else cls.from_dict(config) if isinstance(config, dict) else cls.from_yaml(config)
+
+    def inputs(self)->tuple[list, list, list|None, list]:
+        "`(anchors, positives, corpus, files)` of this config (corpus None for a pair file: its positives are the corpus)."
+        from embedtune.core import data_path
+        from embedtune.data import load_beir, load_pairs
+        if self.pairs:
+            path = data_path(self.pairs, self.data_root); ds = load_pairs(path)
+            return list(ds['anchor']), list(ds['positive']), None, [path]
+        data = load_beir(data_path(self.dataset, self.data_root), splits=[self.split])
+        if not data.qrels[self.split]: raise DataError(f"{data.path}: split {self.split!r} has no qrels")
+        return *beir_mining_inputs(data, self.split), data.files
+
+    def needs_model(self)->bool: return self.source != 'bm25' or self.dup_threshold is not None
+
     def validate(self, source:str='config'):
         "Check names and ranges up front, before any encoding; `ConfigError` naming the key."
         for k, ok in (('source', SOURCES), ('sampling_strategy', STRATEGIES), ('output_format', FORMATS),
@@ -460,20 +503,12 @@ def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
          log=print
         )->MinedNegatives:
     "Run a mining config: load data and model, mine, write outputs (atomically) and a summary JSON."
-    from embedtune.core import data_path
-    from embedtune.data import load_beir, load_pairs
     from embedtune.models import load_model
-    cfg = config if isinstance(config, MineConfig) else MineConfig.from_dict(config) if isinstance(config, dict) else MineConfig.from_yaml(config)
-    log = log or (lambda *a, **k: None)
-    if cfg.pairs:
-        ds = load_pairs(data_path(cfg.pairs, cfg.data_root)); files = [data_path(cfg.pairs, cfg.data_root)]
-        args = (list(ds['anchor']), list(ds['positive']), None)
-    else:
-        data = load_beir(data_path(cfg.dataset, cfg.data_root), splits=[cfg.split]); files = data.files
-        if not data.qrels[cfg.split]: raise DataError(f"{data.path}: split {cfg.split!r} has no qrels")
-    model = model if model is not None else (load_model(cfg.model) if cfg.source != 'bm25' or cfg.dup_threshold else None)
+    cfg = MineConfig.of(config); log = log or (lambda *a, **k: None)
+    anchors, positives, corpus, files = cfg.inputs()
+    model = model if model is not None else (load_model(cfg.model) if cfg.needs_model() else None)
     kw = cfg.mining_kwargs() | dict(vote=cfg.vote_scorer())
-    try: res = mine_hard_negatives(*args, model=model, **kw) if cfg.pairs else mine_beir(data, model, cfg.split, **kw)
+    try: res = mine_hard_negatives(anchors, positives, corpus, model=model, **kw)
     except ValueError as e:
         if isinstance(e, (DataError, ConfigError)): raise
         raise ConfigError(f"mining settings: {e}") from None
@@ -485,3 +520,31 @@ def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
                    Path(cfg.output).with_suffix('.summary.json'))
     elif cfg.audit: res.save_audit(cfg.audit)
     return res
+
+# %% ../nbs/03a_mining.ipynb #4be8c375
+def estimate_run(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
+                 model=None,                       # an already loaded encoder (default: load `config.model` if the run needs one)
+                 sample:int=64                     # texts timed by `encode_rate` when the embeddings are not cached
+                )->dict:
+    "What mining `config` would encode and need: text counts, cache state, measured rate, and `estimate_mining`'s memory and time."
+    from embedtune.evaluate import cache_path, model_fingerprint
+    from embedtune.models import load_model
+    cfg = MineConfig.of(config)
+    anchors, positives, corpus, _ = cfg.inputs()
+    ctext = list(dict.fromkeys((corpus or []) + positives)); uq = list(dict.fromkeys(anchors))
+    out = dict(n_docs=len(ctext), n_queries=len(uq), source=cfg.source, index=cfg.index, dim=None, cached=None, texts_per_second=None)
+    pos = {}
+    for a, p in zip(anchors, positives): pos.setdefault(a, set()).add(p)
+    filters = any(getattr(cfg, x) is not None for x in ('max_score', 'min_score', 'margin', 'relative_margin', 'vote')) or cfg.sampling_strategy == 'semi-hard'
+    try: _, k = mining_window(cfg.num_negatives, cfg.range_min, cfg.range_max, cfg.sampling_strategy, filters,
+                              max(len(v) for v in pos.values()), len(ctext), cfg.dup_threshold is not None)
+    except ValueError as e: raise ConfigError(f"mining settings: {e}") from None   # as `mine` would fail
+    if cfg.needs_model():
+        model = model if model is not None else load_model(cfg.model); fp = model_fingerprint(model)
+        dim = (getattr(model, 'get_embedding_dimension', None) or getattr(model, 'get_sentence_embedding_dimension', lambda: None))()
+        out['dim'] = int(dim or encode(model, ctext[:1], cache=False).shape[1])
+        out['cached'] = cache_path(model, ctext, fp).exists() and cache_path(model, uq, fp).exists()
+        if not out['cached']: out['texts_per_second'] = round(encode_rate(model, ctext + uq, sample, cfg.seed), 1)   # both kinds, as mixed as in the run
+    est = estimate_mining(len(ctext), len(uq), out['dim'] or 384, k, cfg.index,
+                          docs_per_second=out['texts_per_second'] or 40.0, cached=out['cached'] is not False)
+    return out | est

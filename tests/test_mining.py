@@ -33,11 +33,23 @@ def test_mine_ok(tmp_path, capsys):
     (QR, ['--sampling-strategy', 'hardest'], "key 'sampling_strategy' must be one of"),
     (QR, ['--source', 'sparse'], "key 'source' must be one of"),
     (QR, ['--fill', 'hard'], "key 'fill' must be one of"),
+    ('query-id\tcorpus-id\tscore\nq1\td1\t0\n', ['--estimate'], "split 'train' has no query with a positive"),
+    (QR, ['--estimate', '--num-negatives', '20'], 'num_negatives=20 is larger than the 7 candidates'),
 ])
 def test_mine_bad_input(tmp_path, capsys, qrels, flags, msg):
     rc, io, out = _mine(tmp_path, capsys, qrels, *flags)
     assert rc == 2 and msg in io.err and io.err.count('\n') == 1, io.err
     assert not out.parent.exists()
+
+def test_mine_estimate(tmp_path, capsys):
+    "--estimate with the packaged model: counts, measured rate, memory and time; mines and writes nothing."
+    rc, io, out = _mine(tmp_path, capsys, QR, '--estimate', '--source', 'dense')
+    assert rc == 0, io.err
+    first, rest = io.out.split('\n', 1)
+    assert first.startswith('8 documents, 2 queries (') and 'texts/s measured' in first, first
+    est = json.loads(rest)
+    assert est['cached'] is False and est['texts_per_second'] > 0 and est['dim'] == 384 and est['bytes_peak'] > est['bytes_embeddings'] > 0
+    assert not out.parent.exists() and not list((Path(os.environ['EMBEDTUNE_CACHE'])/'embeddings').glob('*.npy'))
 
 def test_mine_empty_corpus(tmp_path, capsys):
     d = write_beir(tmp_path/'data', '', Q, QR, split='train')
