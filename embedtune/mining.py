@@ -4,7 +4,7 @@
 
 # %% ../nbs/03a_mining.ipynb #c0a1f0a7
 from __future__ import annotations
-import dataclasses, json, math, random, time
+import dataclasses, json, math, os, random, threading, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,7 @@ from .evaluate import encode, model_fingerprint
 # %% auto #0
 __all__ = ['STRATEGIES', 'FORMATS', 'SOURCES', 'FILLS', 'dense_candidates', 'Bm25', 'fuse', 'check_selection', 'select_negatives',
            'resolve_threshold', 'MinedNegatives', 'mining_window', 'mine_hard_negatives', 'fill_random',
-           'beir_mining_inputs', 'mine_beir', 'estimate_mining', 'encode_rate', 'MineConfig', 'mine', 'estimate_run']
+           'beir_mining_inputs', 'mine_beir', 'estimate_mining', 'encode_probe', 'MineConfig', 'mine', 'estimate_run']
 
 # %% ../nbs/03a_mining.ipynb #e01a76be
 def dense_candidates(q:np.ndarray,       # query embeddings (n_q, d), normalised
@@ -387,31 +387,50 @@ def estimate_mining(n_docs:int,           # corpus size
                     k:int=100,            # candidates per query
                     index:str='flat',     # FAISS index
                     batch:int=1024,       # queries per search call
-                    docs_per_second:float=40.0, # encoding throughput (texts/s; measure with `encode_rate`)
-                    cached:bool=False     # corpus embeddings already cached
+                    docs_per_second:float=40.0, # encoding throughput (texts/s; measure with `encode_probe`)
+                    cached:bool=False,    # corpus embeddings already cached
+                    bytes_encode:int=0,   # working memory of encoding (activations, allocator pools; `encode_probe`), when not cached
+                    gather:bool=False     # candidates' vectors gathered to re-score them (BM25 / hybrid sources)
                    )->dict:
     "Estimated peak extra memory (bytes) and time (s) of mining a corpus of `n_docs`."
     emb = n_docs * dim * 4; qemb = n_queries * dim * 4
     idx = 0 if index == 'flat' else emb + (n_docs * 32 * 2 * 8 if index == 'hnsw' else 0)
     search = min(batch, max(1, 2**24 // n_docs)) * n_docs * 4 * 2 if index == 'flat' else batch * (n_docs * 4 if index == 'faiss-flat' else k * 12)
-    cand = n_queries * k * 12
-    peak = emb + qemb + idx + search + cand
+    cand = n_queries * k * (12 + (dim * 4 if gather else 0))
+    peak = emb + qemb + idx + search + cand + (0 if cached else bytes_encode)
     enc = 0 if cached else (n_docs + n_queries) / docs_per_second
     flops = 2 * n_queries * n_docs * dim
-    return dict(bytes_peak=int(peak * 1.1) + (64 << 20), bytes_embeddings=emb, bytes_index=idx, bytes_search=search,
+    # + 160 MiB a fresh process spends on first use of the search, dataset and output code (benchmarks/estimate_check.py:
+    # a warm SciFact run, whose structures take ~50 MiB, peaks ~200 MiB above the loaded model)
+    return dict(bytes_peak=int(peak * 1.1) + (160 << 20), bytes_embeddings=emb, bytes_index=idx, bytes_search=search,
+                bytes_encode=0 if cached else bytes_encode,
                 seconds_encode=enc, seconds_search=flops / 20e9, seconds=enc + flops / 20e9)
 
-def encode_rate(model,            # encoder
-                texts:list[str],  # texts like those to be encoded (e.g. the corpus)
-                n:int=64,         # texts timed: a random sample of `texts`
-                seed:int=0
-               )->float:
-    "Texts per second `model` encodes (embedtune's `encode`, nothing cached) on a random sample of `texts`, after a warm-up."
-    if not texts: raise ValueError('encode_rate needs at least one text')
+def _rss()->int|None:
+    "Resident memory of this process in bytes (Linux; None elsewhere)."
+    try: return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+    except (OSError, ValueError, AttributeError): return None
+
+def encode_probe(model,           # encoder
+                 texts:list[str], # texts like those to be encoded (e.g. the corpus and the queries)
+                 n:int=64,        # texts timed: a random sample of `texts`
+                 seed:int=0
+                )->dict:
+    "Encode a random sample of `texts` (nothing cached): `texts_per_second` and `bytes_working`, the peak extra resident memory while encoding (None off Linux)."
+    if not texts: raise ValueError('encode_probe needs at least one text')
     rng = random.Random(seed); sample = [texts[i] for i in rng.sample(range(len(texts)), min(n, len(texts)))]
-    encode(model, sample[:4], cache=False, show_progress_bar=False)   # first call: thread pools, allocations
-    t = time.perf_counter(); encode(model, sample, cache=False, show_progress_bar=False)
-    return len(sample) / max(time.perf_counter() - t, 1e-9)
+    base, peak, done = _rss(), [0], threading.Event()
+    def poll():
+        while not done.is_set(): peak[0] = max(peak[0], _rss() or 0); time.sleep(0.002)
+    th = threading.Thread(target=poll, daemon=True)
+    if base is not None: th.start()
+    try:
+        encode(model, sample[:4], cache=False, show_progress_bar=False)   # first call: thread pools, allocations (in the memory, not the time)
+        t = time.perf_counter(); encode(model, sample, cache=False, show_progress_bar=False); sec = time.perf_counter() - t
+    finally:
+        done.set()
+        if base is not None: th.join()
+    return dict(texts_per_second=len(sample) / max(sec, 1e-9), bytes_working=None if base is None else max(0, max(peak[0], _rss()) - base))
 
 # %% ../nbs/03a_mining.ipynb #5e950bc9
 @dataclass
@@ -521,10 +540,10 @@ def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
     elif cfg.audit: res.save_audit(cfg.audit)
     return res
 
-# %% ../nbs/03a_mining.ipynb #4be8c375
+# %% ../nbs/03a_mining.ipynb #573c7f43
 def estimate_run(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
                  model=None,                       # an already loaded encoder (default: load `config.model` if the run needs one)
-                 sample:int=64                     # texts timed by `encode_rate` when the embeddings are not cached
+                 sample:int=64                     # texts timed by `encode_probe` when the embeddings are not cached
                 )->dict:
     "What mining `config` would encode and need: text counts, cache state, measured rate, and `estimate_mining`'s memory and time."
     from embedtune.evaluate import cache_path, model_fingerprint
@@ -544,7 +563,8 @@ def estimate_run(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a Y
         dim = (getattr(model, 'get_embedding_dimension', None) or getattr(model, 'get_sentence_embedding_dimension', lambda: None))()
         out['dim'] = int(dim or encode(model, ctext[:1], cache=False).shape[1])
         out['cached'] = cache_path(model, ctext, fp).exists() and cache_path(model, uq, fp).exists()
-        if not out['cached']: out['texts_per_second'] = round(encode_rate(model, ctext + uq, sample, cfg.seed), 1)   # both kinds, as mixed as in the run
+        if not out['cached']: out |= encode_probe(model, ctext + uq, sample, cfg.seed)   # both kinds of text, mixed as in the run
     est = estimate_mining(len(ctext), len(uq), out['dim'] or 384, k, cfg.index,
-                          docs_per_second=out['texts_per_second'] or 40.0, cached=out['cached'] is not False)
+                          docs_per_second=out['texts_per_second'] or 40.0, cached=out['cached'] is not False, bytes_encode=out.get('bytes_working') or 0,
+                          gather=cfg.source != 'dense' and out['dim'] is not None)
     return out | est
