@@ -70,7 +70,7 @@ def cmd_mine(a)->int:
     if a.estimate:
         from embedtune.mining import estimate_run
         est = estimate_run(cfg); mib = lambda b: f'{b / 2**20:,.0f} MiB'
-        enc = ('cached' if est['cached'] else f"{est['texts_per_second']} texts/s measured") if est['cached'] is not None else 'no encoder'
+        enc = ('cached' if est['cached'] else f"{est['texts_per_second']:.1f} texts/s measured") if est['cached'] is not None else 'no encoder'
         print(f"{est['n_docs']:,} documents, {est['n_queries']:,} queries ({enc}): peak extra memory ~{mib(est['bytes_peak'])}, "
               f"time ~{est['seconds']:,.0f} s (encode {est['seconds_encode']:,.0f} s, dense search {est['seconds_search']:,.1f} s"
               + ('; BM25 indexing not counted' if 'bm25' in (cfg.source, cfg.vote) or cfg.source == 'hybrid' else '') + ')')
