@@ -23,11 +23,12 @@ baselines: install  ## all-MiniLM-L6-v2 on SciFact test and STS-B test (must mat
 test: install nbtest pytest check-sync check-readme  ## everything CI runs
 	@echo "make test: all checks passed"
 
-nbtest:  ## execute every notebook in nbs/ (cells marked slow or gpu are skipped)
-	nbdev-test --n-workers 2
+nbtest:  ## execute every notebook in nbs/ (cells marked slow or gpu are skipped); their temp files (GBs of checkpoints) go to a folder removed afterwards
+	@t=$$(mktemp -d); TMPDIR=$$t nbdev-test --n-workers 2; rc=$$?; rm -rf $$t; exit $$rc
 
-pytest:  ## pytest tests/ (exit code 5, no tests collected, is a failure)
-	@$(PY) -m pytest tests/ -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
+pytest:  ## pytest tests/ (exit code 5, no tests collected, is a failure); temp files in a folder removed afterwards
+	@t=$$(mktemp -d); TMPDIR=$$t $(PY) -m pytest tests/ -q --basetemp=$$t/pytest; rc=$$?; rm -rf $$t; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests" >&2; exit 1; fi; exit $$rc
 
 check-sync:  ## nbdev-export and nbdev-clean must change nothing (package in sync with notebooks, notebooks clean)
 	@tmp=$$(mktemp -d); cp -r embedtune nbs $$tmp/; if [ -d embed_nbs ]; then cp -r embed_nbs $$tmp/; fi; \
