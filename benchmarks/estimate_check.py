@@ -8,30 +8,19 @@ Prints estimated vs measured seconds and extra bytes; writes results/estimate_ch
 Usage: python benchmarks/estimate_check.py [--config configs/mine_scifact.yaml]
                                            [--set source=dense --set vote=null --out results/estimate_check_dense.json]
 """
-import argparse, dataclasses, json, os, subprocess, sys, tempfile, threading, time
-
-def rss(): return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
-
-def measured(fn):
-    "Seconds and extra peak resident bytes of `fn()` (RSS sampled every 2 ms)."
-    base, peak, done = rss(), [0], threading.Event()
-    def poll():
-        while not done.is_set(): peak[0] = max(peak[0], rss()); time.sleep(0.002)
-    th = threading.Thread(target=poll, daemon=True); th.start()
-    t = time.perf_counter(); fn(); sec = time.perf_counter() - t
-    done.set(); th.join()
-    return sec, max(peak[0], rss()) - base
+import argparse, dataclasses, json, os, subprocess, sys, tempfile, time
 
 def worker(what, config, over):
     "One fresh process: `estimate` prints estimate_run's dict; `mine` prints mine's seconds and extra peak bytes."
-    from embedtune.mining import MineConfig, estimate_run, mine
+    from embedtune.mining import MineConfig, estimate_run, measure_peak, mine
     from embedtune.models import load_model
     cfg = MineConfig.from_yaml(config, **over)
     model = load_model(cfg.model) if cfg.needs_model() else None
     if what == 'estimate':
         t = time.perf_counter(); est = estimate_run(cfg, model=model); print(json.dumps(dict(est, call_seconds=time.perf_counter() - t)))
     else:
-        sec, extra = measured(lambda: mine(cfg, model=model, log=None)); print(json.dumps(dict(seconds=sec, extra_bytes=extra)))
+        def run(): t = time.perf_counter(); mine(cfg, model=model, log=None); return time.perf_counter() - t
+        sec, extra = measure_peak(run); print(json.dumps(dict(seconds=sec, extra_bytes=extra)))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

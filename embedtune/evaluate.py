@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_evaluate.ipynb #98601456
 from __future__ import annotations
-import hashlib, math, tempfile, time
+import ctypes, functools, hashlib, math, tempfile, time
 from pathlib import Path
 
 import numpy as np
@@ -68,14 +68,15 @@ def auto_batch_tokens(model)->int|None:
 
 
 # %% ../nbs/03_evaluate.ipynb #f121b7ea
+@functools.cache
+def _malloc_trim():
+    "glibc's `malloc_trim`, or None where there is none."
+    try: return ctypes.CDLL('libc.so.6').malloc_trim
+    except (OSError, AttributeError): return None
+
 def _trim_heap():
-    "Give freed heap memory back to the OS (glibc's `malloc_trim`; a no-op elsewhere)."
-    global _TRIM
-    if _TRIM is None:
-        try: import ctypes; _TRIM = ctypes.CDLL('libc.so.6').malloc_trim
-        except (OSError, AttributeError): _TRIM = False
-    if _TRIM: _TRIM(0)
-_TRIM = None
+    "Give freed heap memory back to the OS (a no-op without glibc)."
+    if trim := _malloc_trim(): trim(0)
 
 def _encode_planned(model, texts:list[str], batch_size:int, max_tokens:int|None, progress:bool)->np.ndarray:
     "Normalised float32 embeddings, batched by `batch_plan` over token lengths (one plain `encode` call without a tokenizer)."

@@ -17,7 +17,8 @@ from .evaluate import encode, model_fingerprint
 # %% auto #0
 __all__ = ['STRATEGIES', 'FORMATS', 'SOURCES', 'FILLS', 'dense_candidates', 'Bm25', 'fuse', 'check_selection', 'select_negatives',
            'resolve_threshold', 'MinedNegatives', 'mining_window', 'mine_hard_negatives', 'fill_random',
-           'beir_mining_inputs', 'mine_beir', 'estimate_mining', 'encode_probe', 'MineConfig', 'mine', 'estimate_run']
+           'beir_mining_inputs', 'mine_beir', 'estimate_mining', 'measure_peak', 'encode_probe', 'MineConfig', 'mine',
+           'estimate_run']
 
 # %% ../nbs/03a_mining.ipynb #e01a76be
 def dense_candidates(q:np.ndarray,       # query embeddings (n_q, d), normalised
@@ -229,6 +230,10 @@ def _build(fmt, anchors, pos_text, pairs, chosen, corpus, num_negatives):
         for j, _ in chosen[qi]: a.append(anchors[qi]); p.append(corpus[j]); l.append(0)
     return to_dataset({'anchor': a, 'positive': p, 'label': l})
 
+def _filtered(sampling_strategy:str, *limits)->bool:
+    "Semi-hard sampling, or any of `limits` (max/min score, margins, vote) set: the derived window is 10x wider."
+    return sampling_strategy == 'semi-hard' or any(v is not None for v in limits)
+
 def mining_window(num_negatives:int, range_min:int, range_max:int|None, sampling_strategy:str,
                   filters:bool,    # any score filter, margin or vote is on (or semi-hard): a wider derived window
                   max_pos:int,     # most positives of one query
@@ -280,7 +285,7 @@ def mine_hard_negatives(anchors:list[str],        # anchor texts (repeat an anch
     pos = [set() for _ in uq]; pairs = []
     for a, p in zip(anchors, positives): pos[qpos[a]].add(where[p]); pairs.append((qpos[a], where[p]))
     max_pos = max(len(p) for p in pos)
-    filters = any(v is not None for v in (max_score, min_score, margin, relative_margin, vote)) or sampling_strategy == 'semi-hard'
+    filters = _filtered(sampling_strategy, max_score, min_score, margin, relative_margin, vote)
     range_max, k = mining_window(num_negatives, range_min, range_max, sampling_strategy, filters, max_pos, len(ctext), dup_threshold is not None)
     # candidates
     Q = C = None; fp = model_fingerprint(model) if (model is not None and cache) else None
@@ -411,6 +416,19 @@ def _rss()->int|None:
     try: return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
     except (OSError, ValueError, AttributeError): return None
 
+def measure_peak(fn)->tuple:
+    "`(fn(), extra_bytes)`: `fn`'s result and the peak resident memory above the start while it ran (sampled every 2 ms; None off Linux)."
+    base, peak, done = _rss(), [0], threading.Event()
+    def poll():
+        while not done.is_set(): peak[0] = max(peak[0], _rss() or 0); time.sleep(0.002)
+    th = threading.Thread(target=poll, daemon=True)
+    if base is not None: th.start()
+    try: res = fn()
+    finally:
+        done.set()
+        if base is not None: th.join()
+    return res, None if base is None else max(0, max(peak[0], _rss()) - base)
+
 def encode_probe(model,           # encoder
                  texts:list[str], # texts like those to be encoded (e.g. the corpus and the queries)
                  n:int=64,        # texts timed: a random sample of `texts`
@@ -419,18 +437,11 @@ def encode_probe(model,           # encoder
     "Encode a random sample of `texts` (nothing cached): `texts_per_second` and `bytes_working`, the peak extra resident memory while encoding (None off Linux)."
     if not texts: raise ValueError('encode_probe needs at least one text')
     rng = random.Random(seed); sample = [texts[i] for i in rng.sample(range(len(texts)), min(n, len(texts)))]
-    base, peak, done = _rss(), [0], threading.Event()
-    def poll():
-        while not done.is_set(): peak[0] = max(peak[0], _rss() or 0); time.sleep(0.002)
-    th = threading.Thread(target=poll, daemon=True)
-    if base is not None: th.start()
-    try:
+    def run():
         encode(model, sample[:4], cache=False, show_progress_bar=False)   # first call: thread pools, allocations (in the memory, not the time)
-        t = time.perf_counter(); encode(model, sample, cache=False, show_progress_bar=False); sec = time.perf_counter() - t
-    finally:
-        done.set()
-        if base is not None: th.join()
-    return dict(texts_per_second=len(sample) / max(sec, 1e-9), bytes_working=None if base is None else max(0, max(peak[0], _rss()) - base))
+        t = time.perf_counter(); encode(model, sample, cache=False, show_progress_bar=False); return time.perf_counter() - t
+    sec, extra = measure_peak(run)
+    return dict(texts_per_second=len(sample) / max(sec, 1e-9), bytes_working=extra)
 
 # %% ../nbs/03a_mining.ipynb #5e950bc9
 @dataclass
@@ -554,7 +565,7 @@ def estimate_run(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a Y
     out = dict(n_docs=len(ctext), n_queries=len(uq), source=cfg.source, index=cfg.index, dim=None, cached=None, texts_per_second=None)
     pos = {}
     for a, p in zip(anchors, positives): pos.setdefault(a, set()).add(p)
-    filters = any(getattr(cfg, x) is not None for x in ('max_score', 'min_score', 'margin', 'relative_margin', 'vote')) or cfg.sampling_strategy == 'semi-hard'
+    filters = _filtered(cfg.sampling_strategy, cfg.max_score, cfg.min_score, cfg.margin, cfg.relative_margin, cfg.vote)
     try: _, k = mining_window(cfg.num_negatives, cfg.range_min, cfg.range_max, cfg.sampling_strategy, filters,
                               max(len(v) for v in pos.values()), len(ctext), cfg.dup_threshold is not None)
     except ValueError as e: raise ConfigError(f"mining settings: {e}") from None   # as `mine` would fail
