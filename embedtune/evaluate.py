@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_evaluate.ipynb #98601456
 from __future__ import annotations
-import ctypes, functools, hashlib, math, tempfile, time
+import ctypes, functools, hashlib, math, os, tempfile, time
 from pathlib import Path
 
 import numpy as np
@@ -14,9 +14,9 @@ from .data import BeirData, load_beir, load_sts, detect_format, DataError
 from .models import load_model, model_name
 
 # %% auto #0
-__all__ = ['model_fingerprint', 'batch_plan', 'token_lengths', 'auto_batch_tokens', 'cache_path', 'encode', 'search', 'retrieve',
-           'query_metrics', 'ir_metrics', 'trec_eval_metrics', 'bootstrap_ci', 'paired_bootstrap', 'evaluate_beir',
-           'evaluate_sts', 'evaluate_path']
+__all__ = ['model_fingerprint', 'batch_plan', 'token_lengths', 'auto_batch_tokens', 'tune_malloc', 'cache_path', 'encode',
+           'search', 'retrieve', 'query_metrics', 'ir_metrics', 'trec_eval_metrics', 'bootstrap_ci', 'paired_bootstrap',
+           'evaluate_beir', 'evaluate_sts', 'evaluate_path']
 
 # %% ../nbs/03_evaluate.ipynb #5efe6c79
 def model_fingerprint(model # a SentenceTransformer (or any object with `encode`)
@@ -69,19 +69,29 @@ def auto_batch_tokens(model)->int|None:
 
 # %% ../nbs/03_evaluate.ipynb #f121b7ea
 @functools.cache
-def _malloc_trim():
-    "glibc's `malloc_trim`, or None where there is none."
-    try: return ctypes.CDLL('libc.so.6').malloc_trim
+def _glibc():
+    "The C library when it is glibc (it has `malloc_trim` and `mallopt`), else None."
+    try: libc = ctypes.CDLL('libc.so.6'); libc.malloc_trim; libc.mallopt; return libc
     except (OSError, AttributeError): return None
 
 def _trim_heap():
     "Give freed heap memory back to the OS (a no-op without glibc)."
-    if trim := _malloc_trim(): trim(0)
+    if libc := _glibc(): libc.malloc_trim(0)
+
+@functools.cache
+def tune_malloc(mib:int=256 # largest block served from the heap, and the free heap top kept between trims
+               )->bool:
+    "Once per process, on glibc: serve blocks up to `mib` MiB from the heap and keep up to `mib` MiB of free heap (env `EMBEDTUNE_MALLOC_TUNE=0`: off)."
+    libc = _glibc()
+    if libc is None or os.environ.get('EMBEDTUNE_MALLOC_TUNE', '1') == '0': return False
+    # M_MMAP_THRESHOLD (-3), M_TRIM_THRESHOLD (-1): either alone is slower (setting one fixes both, see the prose)
+    return bool(libc.mallopt(-3, mib << 20)) and bool(libc.mallopt(-1, mib << 20))
 
 def _encode_planned(model, texts:list[str], batch_size:int, max_tokens:int|None, progress:bool)->np.ndarray:
     "Normalised float32 embeddings, batched by `batch_plan` over token lengths (one plain `encode` call without a tokenizer)."
     from tqdm.auto import tqdm
     kw = dict(normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    tune_malloc()
     lens = token_lengths(model, texts) if len(texts) > 1 else None
     if lens is None:
         return np.asarray(model.encode(texts, batch_size=batch_size, **dict(kw, show_progress_bar=progress)), np.float32).reshape(len(texts), -1)
