@@ -1,17 +1,18 @@
 # embedtune — the two commands a new user needs are `make demo` and `make test`; both install first.
 SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 PY ?= python3
 PIP ?= $(PY) -m pip
 export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install demo baselines test nbtest pytest check-sync readme check-readme lab clean
+.PHONY: install check-deps demo baselines test nbtest pytest check-sync readme check-readme lab clean
 
-install:  ## torch (CPU wheel, pinned) when missing, then the package with dev extras
-	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0
-	$(PIP) install -q -e ".[dev]" 2>&1 | grep -v -e "is ignored" -e "Running pip as" || true
-	@$(PY) -c "import embedtune, sentence_transformers, nbdev"
+install:  ## torch (pinned) when missing, then the package with dev extras; fails when pip fails; then imports every module
+	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0 2>&1 | { grep -v -e "is ignored" -e "Running pip as" || true; }
+	$(PIP) install -q -e ".[dev]" 2>&1 | { grep -v -e "is ignored" -e "Running pip as" || true; }
+	@$(PY) tools/check_install.py
 
 demo: install  ## SciFact: baseline eval -> fine-tune -> eval (+ STS-B forgetting check); writes results/demo_scifact.json
 	embedtune train configs/demo_scifact.yaml
@@ -20,8 +21,11 @@ baselines: install  ## all-MiniLM-L6-v2 on SciFact test and STS-B test (must mat
 	embedtune eval scifact --output results/baseline_scifact.json
 	embedtune eval stsb --output results/baseline_stsb.json
 
-test: install nbtest pytest check-sync check-readme  ## everything CI runs
+test: install check-deps nbtest pytest check-sync check-readme  ## everything CI runs
 	@echo "make test: all checks passed"
+
+check-deps:  ## every third-party import of the package, tests and benchmarks is declared in pyproject.toml (../shared/tools/check-deps)
+	@if [ -f ../shared/tools/check-deps ]; then $(PY) ../shared/tools/check-deps; else echo "check-deps: ../shared/tools/check-deps not found, skipped"; fi
 
 nbtest:  ## execute every notebook in nbs/ (cells marked slow or gpu are skipped); their temp files (GBs of checkpoints) go to a folder removed afterwards
 	@t=$$(mktemp -d); TMPDIR=$$t nbdev-test --n-workers 2; rc=$$?; rm -rf $$t; exit $$rc

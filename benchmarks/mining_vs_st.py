@@ -49,13 +49,13 @@ def negatives(ds):
     return out
 
 MEM = r'''
-import hashlib, json, os, resource, sys, numpy as np
+import hashlib, json, os, sys, numpy as np
 tool, n_docs, n_q, folder = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 os.environ['EMBEDTUNE_CACHE'] = folder
 from datasets import Dataset
 from embedtune.models import load_model
-from embedtune.core import hash_texts, cache_dir
-from embedtune.evaluate import model_fingerprint
+from embedtune.evaluate import cache_path
+from embedtune.mining import measure_peak, mine_hard_negatives as ours_mine
 model = load_model(); dim = 384
 corpus = [f'synthetic document {i}' for i in range(n_docs)]
 queries = [f'synthetic query {i}' for i in range(n_q)]
@@ -67,31 +67,23 @@ def emb(n):
 if sys.argv[5] == 'prepare':
   C, Q = emb(len(ctext)), emb(len(queries))
   if tool == 'embedtune':
-    fp = model_fingerprint(model); d = cache_dir('embeddings')
-    np.save(d/f'{fp}-{hash_texts(ctext)[:24]}.npy', C); np.save(d/f'{fp}-{hash_texts(queries)[:24]}.npy', Q)
+    np.save(cache_path(model, ctext), C); np.save(cache_path(model, queries), Q)
   else:
     name = model.model_card_data.base_model or ''
     qh = hashlib.sha256(repr((name, None, None, queries)).encode()).hexdigest()
     ch = hashlib.sha256(repr((name, None, None, ctext)).encode()).hexdigest()
     np.save(os.path.join(folder, f'query_embeddings_{qh}.npy'), Q); np.save(os.path.join(folder, f'corpus_embeddings_{ch}.npy'), C)
   sys.exit(0)
-import threading, time
-def rss(): return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
-base, peak, done = rss(), [0], threading.Event()
-def poll():
-    while not done.is_set(): peak[0] = max(peak[0], rss()); time.sleep(0.002)
-th = threading.Thread(target=poll, daemon=True); th.start()
-t = time.perf_counter()
-if tool == 'embedtune':
-    from embedtune.mining import mine_hard_negatives
-    out = mine_hard_negatives(queries, positives, corpus, model, dup_threshold=None, show_progress=False, num_negatives=3, range_max=10).dataset
-else:
-    from sentence_transformers.util import mine_hard_negatives
-    out = mine_hard_negatives(Dataset.from_dict({'anchor': queries, 'positive': positives}), model, corpus=corpus, cache_folder=folder,
-                              use_faiss=(tool == 'st_faiss'), verbose=False, num_negatives=3, range_max=10)
-sec = time.perf_counter() - t
-done.set(); th.join(); peak = max(peak[0], rss())
-print(json.dumps(dict(tool=tool, extra_bytes=peak - base, rss_before=base, rss_peak=peak, seconds=sec, rows=len(out))))
+import time
+from sentence_transformers.util import mine_hard_negatives as st_mine
+def run():
+    if tool == 'embedtune':
+        return ours_mine(queries, positives, corpus, model, dup_threshold=None, show_progress=False, num_negatives=3, range_max=10).dataset
+    return st_mine(Dataset.from_dict({'anchor': queries, 'positive': positives}), model, corpus=corpus, cache_folder=folder,
+                   use_faiss=(tool == 'st_faiss'), verbose=False, num_negatives=3, range_max=10)
+base = int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
+t = time.perf_counter(); out, extra = measure_peak(run); sec = time.perf_counter() - t
+print(json.dumps(dict(tool=tool, extra_bytes=extra, rss_before=base, rss_peak=base + extra, seconds=sec, rows=len(out))))
 '''
 
 def memory(n_docs, n_q):
@@ -154,7 +146,7 @@ def main():
     ours, theirs = negatives(outs['embedtune']), negatives(outs['st'])
     overlap = sum(len(ours.get(a, set()) & n) / len(n) for a, n in theirs.items()) / len(theirs)
     best_st = lambda ph: min(times[f'st_{ph}'], times[f'st_faiss_{ph}'])
-    paired = [r_['st'] / r_['embedtune'] if r_['st'] < r_['st_faiss'] else r_['st_faiss'] / r_['embedtune'] for r_ in rounds]
+    paired = [min(r_['st'], r_['st_faiss']) / r_['embedtune'] for r_ in rounds]   # ST's faster variant in each round
     paired_bs8 = [r_['st_bs8'] / r_['embedtune'] for r_ in rounds]
     paired_malloc = [r_['st_malloc'] / r_['embedtune'] for r_ in rounds]
     res = dict(task='mining_vs_st', dataset='scifact' + (' (quick slice)' if a.quick else ''), settings=SETTINGS,

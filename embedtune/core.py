@@ -13,8 +13,9 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['MANIFEST_PACKAGES', 'data_root', 'data_path', 'cache_dir', 'seed_everything', 'get_device', 'amp_flags',
-           'sha256_file', 'hash_texts', 'atomic_write', 'write_json', 'package_versions', 'make_manifest',
-           'ConfigError', 'coerce_value', 'config_from_dict', 'read_yaml']
+           'sha256_file', 'hash_texts', 'atomic_write', 'write_json', 'package_versions', 'code_version',
+           'make_manifest', 'ConfigError', 'coerce_value', 'config_from_dict', 'read_yaml', 'require', 'check_writable',
+           'atomic_dir']
 
 # %% ../nbs/00_core.ipynb #3feca34f
 def data_root(path:str|Path|None=None, # explicit root; wins over everything
@@ -136,14 +137,30 @@ def package_versions(names=MANIFEST_PACKAGES # distribution names
         except metadata.PackageNotFoundError: out[n] = None
     return out
 
+def code_version(path:str|Path|None=None, # a folder inside the git checkout (default: the package's own folder, else the cwd)
+                 ignore=('results/',)     # changed paths that do not make the code dirty (result files written by runs)
+                )->dict:
+    "The git commit of the code that ran and whether its tracked files differed from it: `{'commit', 'dirty', 'dirty_files'}`."
+    import subprocess
+    here = Path(path) if path else Path(globals().get('__file__', Path.cwd())).resolve().parent
+    git = lambda *a: subprocess.run(['git', '-C', str(here), *a], capture_output=True, text=True, timeout=30)
+    try: head = git('rev-parse', 'HEAD')
+    except (OSError, subprocess.SubprocessError): head = None
+    if head is None or head.returncode != 0:
+        if path is None and here != Path.cwd(): return code_version(Path.cwd(), ignore)
+        return dict(commit=None, dirty=None, dirty_files=[])
+    st = git('status', '--porcelain', '--untracked-files=no').stdout.splitlines()
+    files = sorted(l[3:] for l in st if not l[3:].startswith(tuple(ignore)))
+    return dict(commit=head.stdout.strip(), dirty=bool(files), dirty_files=files[:20])
+
 def make_manifest(config:dict|None=None, # the run's full config
                   seed:int|None=None,    # the seed used
                   data_files=(),         # data files read (hashed with sha256)
                   **extra                # anything else worth recording
                  )->dict:
-    "A manifest dict: config, seed, package versions, machine, data sha256, time."
+    "A manifest dict: config, seed, code version (git commit, dirty), package versions, machine, data sha256, time."
     files = {str(p): sha256_file(p) for p in sorted({str(f) for f in data_files})}
-    return dict(config=config or {}, seed=seed, packages=package_versions(), python=sys.version.split()[0],
+    return dict(config=config or {}, seed=seed, code=code_version(), packages=package_versions(), python=sys.version.split()[0],
                 platform=platform.platform(), device=get_device(), data_sha256=files,
                 created=time.strftime('%Y-%m-%dT%H:%M:%S%z'), **extra)
 
@@ -195,3 +212,43 @@ def read_yaml(path:str|Path # a YAML file holding a mapping
         raise ConfigError(f"{path}{'' if line is None else f':{line+1}'}: invalid YAML ({getattr(e, 'problem', e)})") from None
     if not isinstance(d, dict): raise ConfigError(f"{path}: expected a mapping of keys to values, got {type(d).__name__}")
     return d
+
+# %% ../nbs/00_core.ipynb #749318a2
+def require(module:str,           # module to import
+            what:str,             # what needs it, for the message (e.g. "key 'tensorboard: true'")
+            package:str|None=None # pip name when it differs from `module`
+           ):
+    "The imported `module`, or a `ConfigError` naming what needs it and the pip command that installs it."
+    import importlib
+    try: return importlib.import_module(module)
+    except ImportError: raise ConfigError(f"{what} needs the package {package or module}, which is not installed: pip install {package or module}") from None
+
+def check_writable(path:str|Path,  # an output file or folder to be created
+                   what:str='output', # its name in the message
+                   folder:bool=False  # `path` is a folder (else a file)
+                  )->Path:
+    "`path`, after proving it can be created (a probe file in its nearest existing folder); `ConfigError` otherwise. Leaves nothing behind."
+    p = Path(path).expanduser()
+    if p.exists() and p.is_dir() != folder: raise ConfigError(f"{what} {str(p)!r} exists and is {'a file' if folder else 'a folder'}; expected {'a folder' if folder else 'a file'}")
+    d = p if (folder and p.exists()) else p.parent
+    while not d.exists(): d = d.parent
+    if not d.is_dir(): raise ConfigError(f"{what} {str(p)!r} cannot be created: {str(d)!r} is a file, not a folder")
+    try: fd, probe = tempfile.mkstemp(prefix='.embedtune-probe-', dir=d); os.close(fd); os.unlink(probe)
+    except OSError as e: raise ConfigError(f"{what} {str(p)!r} cannot be written: {e.strerror} in {str(d)!r}") from None
+    return p
+
+@contextmanager
+def atomic_dir(path:str|Path # final folder; replaced only if the block succeeds
+              ):
+    "Context manager yielding a temp folder beside `path` that replaces `path` on success and is removed on failure."
+    import shutil
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent))
+    try:
+        yield tmp
+        old = path.with_name(f'.{path.name}.{os.getpid()}.old') if path.exists() else None
+        if old: os.replace(path, old)
+        os.replace(tmp, path)
+        if old: shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)

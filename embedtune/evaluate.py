@@ -16,12 +16,30 @@ from .models import load_model, model_name
 # %% auto #0
 __all__ = ['model_fingerprint', 'batch_plan', 'token_lengths', 'auto_batch_tokens', 'tune_malloc', 'cache_path', 'encode',
            'search', 'retrieve', 'query_metrics', 'ir_metrics', 'trec_eval_metrics', 'bootstrap_ci', 'paired_bootstrap',
-           'evaluate_beir', 'evaluate_sts', 'evaluate_path']
+           'evaluate_beir', 'evaluate_sts', 'BeirEvaluator', 'evaluate_path']
 
 # %% ../nbs/03_evaluate.ipynb #5efe6c79
+def _pipeline_signature(model)->str:
+    "What shapes the vectors besides the weights: each module's type and config (pooling mode, normalisation, max length ...) and the tokenizer."
+    parts = []
+    mods = list(model) if hasattr(model, '_modules') and hasattr(model, '__iter__') else []
+    for m in mods:
+        cfg = m.get_config_dict() if hasattr(m, 'get_config_dict') else {}
+        parts.append(f'{type(m).__name__}:{sorted((k, repr(v)) for k, v in cfg.items())}')
+    tok = getattr(model, 'tokenizer', None)
+    if tok is not None:
+        backend = getattr(tok, 'backend_tokenizer', None)
+        if backend is not None:   # each part's serialised state (~3 ms), not the truncation/padding state that encoding itself sets
+            spec = b'|'.join(p.__getstate__() if p is not None else b'-' for p in
+                             (backend.model, backend.normalizer, backend.pre_tokenizer, backend.post_processor, backend.decoder)).decode('utf-8', 'replace')
+            spec += repr(sorted((k, str(v)) for k, v in getattr(tok, 'added_tokens_decoder', {}).items()))
+        else: spec = repr(sorted(tok.get_vocab().items())) if hasattr(tok, 'get_vocab') else ''
+        parts.append(f'{type(tok).__name__}:{hashlib.sha256(spec.encode()).hexdigest()}')
+    return '|'.join(parts)
+
 def model_fingerprint(model # a SentenceTransformer (or any object with `encode`)
                      )->str:
-    "Hash of the model's weights (each tensor's name, shape and every k-th value, ≥ 16,384 of them) and max_seq_length."
+    "Hash of the model's weights (each tensor's name, shape and every k-th value, ≥ 16,384 of them), max_seq_length, modules' configs and tokenizer."
     import torch
     h = hashlib.sha256()
     sd = model.state_dict() if hasattr(model, 'state_dict') else None
@@ -34,6 +52,7 @@ def model_fingerprint(model # a SentenceTransformer (or any object with `encode`
                 # a strided view (no index tensor), as float32: ~8 ms for all-MiniLM-L6-v2, so a warm run stays fast
                 h.update(flat[::max(1, flat.numel() // 16384)].to('cpu', torch.float32).contiguous().numpy().tobytes())
         h.update(str(getattr(model, 'max_seq_length', None)).encode())
+        h.update(_pipeline_signature(model).encode())
     else: h.update(repr(getattr(model, 'embedtune_name', type(model).__name__)).encode()); h.update(repr(vars(model)).encode())
     return h.hexdigest()[:16]
 
@@ -274,6 +293,38 @@ def evaluate_sts(model,            # encoder
     b = encode(model, ds['sentence2'], batch_size, cache, fingerprint=fp)
     cos = (a * b).sum(1); gold = np.asarray(ds['score'], dtype=float)
     return dict(spearman=float(spearmanr(cos, gold).statistic), pearson=float(pearsonr(cos, gold).statistic), n_pairs=len(gold))
+
+# %% ../nbs/03_evaluate.ipynb #4b1d8cf3
+@functools.cache
+def _beir_evaluator_class():
+    "The evaluator class, built on first use so that `import embedtune.evaluate` does not import sentence-transformers."
+    from sentence_transformers.base.evaluation import SentenceEvaluator
+
+    class BeirEvaluator(SentenceEvaluator):
+        "A sentence-transformers evaluator that scores `split` of `data` with `evaluate_beir` (primary metric `{name}_ndcg@10`)."
+        def __init__(self, data, split='dev', name='dev', ks=(1, 10, 100), batch_size=64):
+            super().__init__()
+            if split not in data.qrels: raise DataError(f"{data.path}: no qrels split {split!r} (have {sorted(data.qrels)})")
+            self.data, self.split, self.name, self.ks, self.batch_size = data, split, name, tuple(ks), batch_size
+            self.primary_metric = 'ndcg@10'
+
+        def __call__(self, model, output_path=None, epoch:int=-1, steps:int=-1)->dict:
+            m = evaluate_beir(model, self.data, self.split, self.ks, batch_size=self.batch_size, cache=False)
+            m = self.prefix_name_to_metrics({k: v for k, v in m.items() if isinstance(v, float)}, self.name)
+            if hasattr(model, 'model_card_data'): self.store_metrics_in_model_card_data(model, m, epoch, steps)
+            return m
+
+        def get_config_dict(self)->dict: return dict(split=self.split, ks=list(self.ks), n_docs=len(self.data.corpus))
+    return BeirEvaluator
+
+def BeirEvaluator(data:BeirData,   # data set holding `split`
+                  split:str='dev', # qrels split to score
+                  name:str='dev',  # metric prefix
+                  ks=(1, 10, 100), # cut-offs
+                  batch_size:int=64 # encode batch size
+                 ):
+    "A sentence-transformers `SentenceEvaluator` scoring `split` of `data` with `evaluate_beir` (primary metric `{name}_ndcg@10`)."
+    return _beir_evaluator_class()(data, split, name, ks, batch_size)
 
 # %% ../nbs/03_evaluate.ipynb #d70774b2
 def evaluate_path(path:str|Path,      # BEIR or STS folder (absolute or relative to the data root)

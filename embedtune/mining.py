@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import ConfigError, atomic_write, config_from_dict, make_manifest, read_yaml, write_json
+from contextlib import ExitStack
+from .core import ConfigError, atomic_write, check_writable, config_from_dict, make_manifest, read_yaml, write_json
 from .data import BeirData, DataError, beir_pair_rows, to_dataset
 from .evaluate import encode, model_fingerprint
 
@@ -196,21 +197,21 @@ class MinedNegatives:
         import pandas as pd
         return pd.DataFrame(self.audit, columns=['anchor', 'candidate', 'rank', 'score', 'positive_score', 'reason'])
 
-    def save(self, path:str|Path, audit_path:str|Path|None=None)->Path:
-        "Write the dataset (`.jsonl` or `.parquet`, atomically) and optionally the audit (`.jsonl`/`.csv`)."
-        path = Path(path)
-        if path.suffix not in ('.jsonl', '.parquet'): raise ValueError(f"{path}: output must end in .jsonl or .parquet")
+    def save(self, path:str|Path, audit_path:str|Path|None=None, suffix:str|None=None)->Path:
+        "Write the dataset (`.jsonl` or `.parquet` by `suffix` or the path's, atomically) and optionally the audit (`.jsonl`/`.csv`)."
+        path = Path(path); suffix = suffix or path.suffix
+        if suffix not in ('.jsonl', '.parquet'): raise ValueError(f"{path}: output must end in .jsonl or .parquet")
         with atomic_write(path) as tmp:
-            if path.suffix == '.jsonl': self.dataset.to_json(str(tmp), lines=True, force_ascii=False)
+            if suffix == '.jsonl': self.dataset.to_json(str(tmp), lines=True, force_ascii=False)
             else: self.dataset.to_parquet(str(tmp))
         if audit_path: self.save_audit(audit_path)
         return path
 
-    def save_audit(self, path:str|Path)->Path:
-        "Write the audit as `.csv` or `.jsonl`, atomically."
+    def save_audit(self, path:str|Path, suffix:str|None=None)->Path:
+        "Write the audit as `.csv` or `.jsonl` (by `suffix` or the path's), atomically."
         path = Path(path)
         with atomic_write(path) as tmp:
-            if path.suffix == '.csv': self.audit_table().to_csv(tmp, index=False)
+            if (suffix or path.suffix) == '.csv': self.audit_table().to_csv(tmp, index=False)
             else: tmp.write_text(''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in self.audit))
         return path
 
@@ -266,7 +267,9 @@ def mine_hard_negatives(anchors:list[str],        # anchor texts (repeat an anch
                         index:str='flat',         # FAISS index for dense candidates
                         fusion:str='rrf', hybrid_weight:float=0.5, # hybrid settings
                         batch_size:int=64, cache:bool=True, seed:int=0,
-                        show_progress:bool=True
+                        show_progress:bool=True,
+                        extra_positives:dict|None=None # anchor -> more positive texts of it: never its negatives, not mined for
+                                                  # (e.g. its pairs left out by sampling)
                        )->MinedNegatives:
     "Mine hard negatives for (anchor, positive) pairs from `corpus`, with the false-negative guard and an audit."
     t0 = time.time()
@@ -284,6 +287,8 @@ def mine_hard_negatives(anchors:list[str],        # anchor texts (repeat an anch
     uq = list(dict.fromkeys(anchors)); qpos = {a: i for i, a in enumerate(uq)}
     pos = [set() for _ in uq]; pairs = []
     for a, p in zip(anchors, positives): pos[qpos[a]].add(where[p]); pairs.append((qpos[a], where[p]))
+    for a, ps in (extra_positives or {}).items():
+        if a in qpos: pos[qpos[a]] |= {where[p] for p in ps if p in where}
     max_pos = max(len(p) for p in pos)
     filters = _filtered(sampling_strategy, max_score, min_score, margin, relative_margin, vote)
     range_max, k = mining_window(num_negatives, range_min, range_max, sampling_strategy, filters, max_pos, len(ctext), dup_threshold is not None)
@@ -382,8 +387,18 @@ def mine_beir(data:BeirData,     # BEIR data
               pairs:list|None=None, # or: (anchor, positive) texts to mine for instead of the split's qrels
               **kwargs           # passed to `mine_hard_negatives`
              )->MinedNegatives:
-    "Mine negatives for every relevant (query, doc) pair of `split` (or for `pairs`), from the whole corpus."
+    "Mine negatives for every relevant (query, doc) pair of `split` (or for `pairs`), from the whole corpus; every positive of a query in `split` is excluded, mined for or not."
+    if pairs is not None and split in data.qrels:    # the split's positives of every query mined for, plus any given
+        extra = _positives_by_text(beir_pair_rows(data, split))
+        for a, ps in (kwargs.get('extra_positives') or {}).items(): extra.setdefault(a, set()).update(ps)
+        kwargs['extra_positives'] = extra
     return mine_hard_negatives(*beir_mining_inputs(data, split, pairs), model, **kwargs)
+
+def _positives_by_text(pairs)->dict:
+    "anchor text -> set of its positive texts."
+    out = {}
+    for a, p in pairs: out.setdefault(a, set()).add(p)
+    return out
 
 # %% ../nbs/03a_mining.ipynb #aedc1f3a
 def estimate_mining(n_docs:int,           # corpus size
@@ -517,6 +532,13 @@ class MineConfig:
             v = getattr(self, k); ok = ('.jsonl', '.parquet') if k == 'output' else ('.jsonl', '.csv')
             if v is not None and Path(v).suffix not in ok: raise ConfigError(f"{source}: key {k!r} must end in {' or '.join(ok)}, got {v!r}")
 
+    def check_window(self, max_pos:int, n_docs:int, source:str='config'):
+        "The checks `mine_hard_negatives` makes on the rank window, before any encoding: `ConfigError` naming `source`."
+        try: mining_window(self.num_negatives, self.range_min, self.range_max, self.sampling_strategy,
+                           _filtered(self.sampling_strategy, self.max_score, self.min_score, self.margin, self.relative_margin, self.vote),
+                           max_pos, n_docs, self.dup_threshold is not None)
+        except ValueError as e: raise ConfigError(f"{source}: {e}") from None
+
     def vote_scorer(self):
         "The `vote` argument of `mine_hard_negatives`: None, 'bm25', or the loaded second model (embedding or cross-encoder)."
         from embedtune.models import load_scorer
@@ -535,7 +557,11 @@ def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
     "Run a mining config: load data and model, mine, write outputs (atomically) and a summary JSON."
     from embedtune.models import load_model
     cfg = MineConfig.of(config); log = log or (lambda *a, **k: None)
+    for k in ('output', 'audit'):
+        if getattr(cfg, k): check_writable(getattr(cfg, k), f"key {k!r}")
     anchors, positives, corpus, files = cfg.inputs()
+    per = _positives_by_text(zip(anchors, positives))
+    cfg.check_window(max(map(len, per.values())), len(set(corpus or []) | set(positives)))
     model = model if model is not None else (load_model(cfg.model) if cfg.needs_model() else None)
     kw = cfg.mining_kwargs() | dict(vote=cfg.vote_scorer())
     try: res = mine_hard_negatives(anchors, positives, corpus, model=model, **kw)
@@ -544,11 +570,12 @@ def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
         raise ConfigError(f"mining settings: {e}") from None
     log(f"[embedtune] mined {res.stats['n_rows']} rows for {res.stats['n_anchors']} anchors in {res.stats['seconds']} s; "
         f"dropped {res.stats['dropped']}")
-    if cfg.output:
-        res.save(cfg.output, cfg.audit)
-        write_json(dict(task='mine', stats=res.stats, manifest=make_manifest(dataclasses.asdict(cfg), cfg.seed, files)),
-                   Path(cfg.output).with_suffix('.summary.json'))
-    elif cfg.audit: res.save_audit(cfg.audit)
+    summary = dict(task='mine', stats=res.stats, manifest=make_manifest(dataclasses.asdict(cfg), cfg.seed, files))
+    with ExitStack() as stack:   # every output is written to a temp file beside it, then all are renamed into place together
+        if cfg.output:
+            res.save(stack.enter_context(atomic_write(cfg.output)), suffix=Path(cfg.output).suffix)
+            write_json(summary, stack.enter_context(atomic_write(Path(cfg.output).with_suffix('.summary.json'))))
+        if cfg.audit: res.save_audit(stack.enter_context(atomic_write(cfg.audit)), suffix=Path(cfg.audit).suffix)
     return res
 
 # %% ../nbs/03a_mining.ipynb #573c7f43

@@ -8,15 +8,18 @@ import dataclasses, time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .core import ConfigError, amp_flags, config_from_dict, data_path, make_manifest, read_yaml, seed_everything, write_json
-from .data import BeirData, beir_pairs, holdout, load_beir, load_pairs, load_sts, slice_beir
-from .evaluate import evaluate_beir, evaluate_sts, paired_bootstrap
-from .mining import MineConfig, mine_beir
-from .models import add_lora, has_lora, load_model, merge_lora, model_name, save_model
+import random
+from contextlib import ExitStack
+from .core import (ConfigError, amp_flags, atomic_dir, check_writable, config_from_dict, data_path, make_manifest, read_yaml,
+                            require, seed_everything, write_json)
+from .data import BeirData, DataError, beir_pair_rows, beir_pairs, holdout, load_beir, load_pairs, load_sts, slice_beir
+from .evaluate import BeirEvaluator, evaluate_beir, evaluate_sts, paired_bootstrap
+from .mining import MineConfig, _positives_by_text, mine_beir
+from .models import add_lora, has_lora, load_model, merge_lora, model_name, resolve_model, save_model
 
 # %% auto #0
-__all__ = ['LOSS_NAMES', 'STAGE_KEYS', 'TrainConfig', 'build_loss', 'training_args', 'dev_evaluator', 'stage_data', 'train',
-           'format_result']
+__all__ = ['LOSS_NAMES', 'LOSS_FORMATS', 'STAGE_KEYS', 'TrainConfig', 'build_loss', 'training_args', 'dev_evaluator',
+           'stage_data', 'check_run', 'train', 'format_result']
 
 # %% ../nbs/04_train.ipynb #aa2fc956
 @dataclass
@@ -72,16 +75,33 @@ class TrainConfig:
         "Load a YAML config; `overrides` win over the file."
         return cls.from_dict({**read_yaml(path), **overrides}, str(path))
 
+    @classmethod
+    def of(cls, config):
+        "A TrainConfig from a TrainConfig, a dict of keys or a YAML path."
+        return config if isinstance(config, cls) else cls.from_dict(config) if isinstance(config, dict) else cls.from_yaml(config)
+
     def validate(self, source:str='config'):
         "Check ranges and names; `ConfigError` naming the key."
-        for k in ('epochs', 'batch_size', 'lr', 'scale', 'logging_steps'):
+        for k in ('epochs', 'batch_size', 'lr', 'scale', 'logging_steps', 'gradient_accumulation_steps'):
             if getattr(self, k) <= 0: raise ConfigError(f"{source}: key {k!r} must be > 0, got {getattr(self, k)}")
+        for k in ('max_steps', 'dev_corpus', 'eval_steps', 'save_steps', 'save_total_limit'):
+            v = getattr(self, k)
+            if v is not None and v <= 0: raise ConfigError(f"{source}: key {k!r} must be a positive integer or null, got {v}")
+        if self.max_seq_length is not None and self.max_seq_length > 8192:
+            raise ConfigError(f"{source}: key 'max_seq_length' must be at most 8192 tokens, got {self.max_seq_length}")
+        if self.tensorboard: require('tensorboard', f"{source}: key 'tensorboard: true'")
         if not 0 <= self.warmup_ratio < 1: raise ConfigError(f"{source}: key 'warmup_ratio' must be in [0, 1), got {self.warmup_ratio}")
         if self.loss not in LOSS_NAMES: raise ConfigError(f"{source}: key 'loss' must be one of {list(LOSS_NAMES)}, got {self.loss!r}")
-        if self.loss in ('contrastive', 'triplet') and not self.mining:
+        if self.loss in ('contrastive', 'triplet') and not self.mining and not self.stages:
             raise ConfigError(f"{source}: loss {self.loss!r} needs negatives: add a mining block (output_format "
-                              f"{'labeled-pair' if self.loss == 'contrastive' else 'triplet'})")
-        if self.test_size is not None and not 0 < self.test_size: raise ConfigError(f"{source}: key 'test_size' must be > 0, got {self.test_size}")
+                              f"{LOSS_FORMATS[self.loss][0]})")
+        if self.mining is not None:
+            fmt = self.mining.get('output_format', 'triplet')
+            if fmt not in LOSS_FORMATS[self.loss]:
+                raise ConfigError(f"{source}: loss {self.loss!r} cannot train on mined rows of output_format {fmt!r}; "
+                                  f"set mining.output_format to {' or '.join(map(repr, LOSS_FORMATS[self.loss]))}")
+        if self.test_size is not None and not (0 < self.test_size < 1 or (self.test_size >= 1 and float(self.test_size).is_integer())):
+            raise ConfigError(f"{source}: key 'test_size' must be a share in (0, 1) or a whole number of queries, got {self.test_size}")
         if self.lora is not None:
             bad = set(self.lora) - {'r', 'alpha', 'dropout', 'target_modules'}
             if bad: raise ConfigError(f"{source}: unknown key 'lora.{sorted(bad)[0]}'; expected r, alpha, dropout, target_modules")
@@ -120,6 +140,9 @@ class TrainConfig:
 
 # %% ../nbs/04_train.ipynb #dba20624
 LOSS_NAMES = ('mnrl', 'cached_mnrl', 'contrastive', 'triplet', 'combined', 'focal')
+# the mined output formats each loss can train on (InfoNCE-type losses: any number of negative columns; contrastive: labels)
+LOSS_FORMATS = {'mnrl': ('triplet', 'n-tuple'), 'cached_mnrl': ('triplet', 'n-tuple'), 'combined': ('triplet', 'n-tuple'),
+                'focal': ('triplet', 'n-tuple'), 'contrastive': ('labeled-pair',), 'triplet': ('triplet',)}
 STAGE_KEYS = {'task', 'epochs', 'max_steps', 'batch_size', 'lr', 'warmup_ratio', 'scheduler', 'weight_decay', 'loss', 'scale',
               'loss_params', 'gradient_accumulation_steps', 'sample_size', 'train_file', 'mining', 'logging_steps'}
 
@@ -152,7 +175,7 @@ def training_args(cfg:TrainConfig,    # the run's (or stage's) config
     if dev:
         strat = 'steps' if cfg.eval_steps else 'epoch'
         kw.update(eval_strategy=strat, save_strategy=strat, load_best_model_at_end=cfg.load_best_model_at_end,
-                  metric_for_best_model='eval_dev_cosine_ndcg@10', greater_is_better=True)
+                  metric_for_best_model='eval_dev_ndcg@10', greater_is_better=True)
         if cfg.eval_steps: kw.update(eval_steps=cfg.eval_steps, save_steps=cfg.eval_steps)
     elif cfg.save_steps: kw.update(save_strategy='steps', save_steps=cfg.save_steps)
     else: kw.update(save_strategy='no')
@@ -170,29 +193,70 @@ def _rank()->tuple[int, int]:
 def dev_evaluator(data:BeirData,      # data with a 'dev' split
                   corpus_size:int|None=2000, # dev corpus: positives + random docs up to this size (None: all)
                   seed:int=0, batch_size:int=64):
-    "An `InformationRetrievalEvaluator` named 'dev' on the held-out train queries (primary metric nDCG@10)."
-    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
+    "A `BeirEvaluator` named 'dev' on the held-out train queries: embedtune's graded metrics, primary metric `dev_ndcg@10`."
     dev = slice_beir(BeirData(data.corpus, data.queries, {'dev': data.qrels['dev']}, data.path), None, corpus_size, seed)
-    rel = {q: {d for d, r in ds.items() if r >= 1} for q, ds in dev.qrels['dev'].items()}
-    return InformationRetrievalEvaluator(queries={q: dev.queries[q] for q in rel}, corpus={d: dev.doc_text(d) for d in dev.corpus},
-                                         relevant_docs=rel, name='dev', batch_size=batch_size, show_progress_bar=False,
-                                         ndcg_at_k=[10], mrr_at_k=[10], accuracy_at_k=[1, 10], precision_recall_at_k=[10, 100],
-                                         map_at_k=[100], main_score_function='cosine')
+    return BeirEvaluator(dev, 'dev', 'dev', batch_size=batch_size)
+
+def _sample(n:int, size:int|None, seed:int)->list|None:
+    "Sorted indices of `size` of `n` rows drawn with `seed` (None: keep all)."
+    if not size or size >= n: return None
+    return sorted(random.Random(seed).sample(range(n), size))
 
 def stage_data(cfg:TrainConfig, data:BeirData, model, log=print)->tuple:
-    "Training rows of a stage: pairs from the train qrels or `train_file`, plus mined negatives if it has a mining block."
-    mining = None
+    "Training rows of a stage: pairs from the train qrels or `train_file`, sampled to `sample_size` *before* mining, plus mined negatives if it has a mining block."
     own = load_pairs(data_path(cfg.train_file, cfg.data_root)) if cfg.train_file else None
-    if cfg.mining is not None:
-        mc = cfg.mine_config()
-        log(f"[embedtune] mining hard negatives for {cfg.train_file or cfg.train_split} ({mc.source}, {mc.num_negatives} per pair)")
-        mined = mine_beir(data, model, cfg.train_split, pairs=None if own is None else list(zip(own['anchor'], own['positive'])),
-                          vote=mc.vote_scorer(), show_progress=False, **mc.mining_kwargs())
-        mined.save_audit(Path(cfg.output_dir)/'mining_audit.jsonl')
-        rows, mining = mined.dataset, mined.stats
-    else: rows = own if own is not None else beir_pairs(data, cfg.train_split)
-    if cfg.sample_size and cfg.sample_size < len(rows): rows = rows.shuffle(seed=cfg.seed).select(range(cfg.sample_size))
-    return rows, mining
+    rows = own if own is not None else beir_pairs(data, cfg.train_split)
+    keep = _sample(len(rows), cfg.sample_size, cfg.seed)
+    if cfg.mining is None: return (rows if keep is None else rows.select(keep)), None
+    pairs = None if own is None and keep is None else list(zip(rows['anchor'], rows['positive']))
+    extra = None if own is None else {a: set(ps) for a, ps in _positives_by_text(pairs).items()}   # every positive of the file, sampled or not
+    if keep is not None: pairs = [pairs[i] for i in keep]
+    mc = cfg.mine_config()
+    log(f"[embedtune] mining hard negatives for {len(pairs) if pairs else len(rows)} pairs of {cfg.train_file or cfg.train_split} ({mc.source}, {mc.num_negatives} per pair)")
+    mined = mine_beir(data, model, cfg.train_split, pairs=pairs, extra_positives=extra, vote=mc.vote_scorer(), show_progress=False, **mc.mining_kwargs())
+    mined.save_audit(Path(cfg.output_dir)/'mining_audit.jsonl')
+    return mined.dataset, mined.stats
+
+def _holdout(cfg:TrainConfig, data:BeirData)->BeirData:
+    "`data` with `test_size` of the train queries moved to a 'dev' split; `ConfigError` when a side would be empty."
+    try: return holdout(data, cfg.train_split, cfg.test_size, cfg.seed)
+    except ValueError as e: raise ConfigError(f"key 'test_size': {e}") from None
+
+def _prepare(cfg:TrainConfig)->tuple:
+    "Load and check everything a run reads, before any encoding: `(data, eval data, sts, plan)`; errors name the file/key."
+    check_writable(cfg.output_dir, "key 'output_dir'", folder=True)
+    check_writable(cfg.result or Path(cfg.output_dir)/'result.json', "key 'result'")
+    resolve_model(cfg.model)
+    data = load_beir(data_path(cfg.dataset, cfg.data_root), splits=sorted({cfg.train_split, cfg.eval_split}))
+    for s in (cfg.train_split, cfg.eval_split):
+        if not data.qrels[s]: raise DataError(f"{data.path}/qrels/{s}.tsv: no judged queries; expected at least one")
+    ev = slice_beir(data, cfg.eval_queries, cfg.eval_corpus, seed=cfg.seed) if (cfg.eval_queries or cfg.eval_corpus) else data
+    if cfg.test_size: data = _holdout(cfg, data)
+    sts = load_sts(data_path(cfg.stsb, cfg.data_root)) if cfg.stsb else None
+    plan = []
+    for i, s in enumerate([cfg.stage(i) for i in range(len(cfg.stages))] if cfg.stages else [cfg]):
+        where = f"stage {i+1}" if cfg.stages else 'config'
+        own = load_pairs(data_path(s.train_file, s.data_root)) if s.train_file else None
+        pairs = list(zip(own['anchor'], own['positive'])) if own is not None else beir_pair_rows(data, s.train_split)
+        if not pairs: raise DataError(f"{data.path}: split {s.train_split!r} has no training pair (relevance >= 1) left")
+        if s.mining is None and s.loss in ('triplet', 'contrastive') and (s.loss == 'contrastive' or own is None or 'negative' not in own.column_names):
+            raise ConfigError(f"{where}: loss {s.loss!r} needs negatives: add a mining block (output_format {LOSS_FORMATS[s.loss][0]})"
+                              + (" or a train_file with a 'negative' field" if s.loss == 'triplet' else ''))
+        if s.mining is not None:
+            per = _positives_by_text(pairs if own is not None else beir_pair_rows(data, s.train_split))
+            s.mine_config().check_window(max(map(len, per.values())), len(data.corpus), f"{where}: mining")
+        plan.append(dict(stage=i + 1, pairs=min(len(pairs), s.sample_size or len(pairs)), loss=s.loss, epochs=s.epochs,
+                         mining=s.mining is not None, train_file=s.train_file))
+    return data, ev, sts, plan
+
+def check_run(config:TrainConfig|dict|str|Path # a TrainConfig, a dict of keys, or a YAML path
+             )->dict:
+    "Validate a run completely without encoding or training anything (what `embedtune train --check` does): what it would do."
+    cfg = TrainConfig.of(config)
+    data, ev, sts, plan = _prepare(cfg)
+    return dict(dataset=str(data.path), train_queries=len(data.qrels[cfg.train_split]), dev_queries=len(data.qrels.get('dev', {})),
+                eval_queries=len(ev.qrels[cfg.eval_split]), eval_docs=len(ev.corpus), stsb_pairs=len(sts) if sts is not None else None,
+                stages=plan, model=resolve_model(cfg.model), output_dir=cfg.output_dir, result=str(cfg.result or Path(cfg.output_dir)/'result.json'))
 
 def _oom_hint(cfg)->str:
     return (f"CUDA ran out of memory at batch_size={cfg.batch_size}. Lower batch_size and raise gradient_accumulation_steps "
@@ -216,37 +280,53 @@ def _run_stage(cfg, model, prepared, evaluator, out_dir, callbacks, log):
     if resume: log(f"[embedtune] resuming from {resume}")
     t = time.time()
     try: trainer.train(resume_from_checkpoint=resume or None)
-    except torch.cuda.OutOfMemoryError as e: raise RuntimeError(_oom_hint(cfg)) from e
+    except torch.cuda.OutOfMemoryError: raise ConfigError(_oom_hint(cfg)) from None
     return dict(loss=cfg.loss, epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, rows=len(rows), columns=rows.column_names,
                 steps=trainer.state.global_step, resumed_from=str(resume) if resume else None, mining=mining,
                 best_dev=trainer.state.best_metric, train_seconds=round(time.time() - t, 1))
+
+def _check_seq_length(cfg:TrainConfig, model):
+    "`ConfigError` when `max_seq_length` exceeds what the model's position embeddings allow."
+    limit = getattr(getattr(getattr(model[0], 'auto_model', None), 'config', None), 'max_position_embeddings', None) if hasattr(model, '__getitem__') else None
+    if cfg.max_seq_length and limit and cfg.max_seq_length > limit:
+        raise ConfigError(f"key 'max_seq_length': {cfg.max_seq_length} is more than the {limit} positions {model_name(model)} has")
+
+def _clear_stale(out_dir:Path):
+    "Remove temp folders a killed run left beside its outputs (`.final.*.tmp`, `.final.*.old`)."
+    import shutil
+    for p in list(out_dir.glob('.final*.tmp')) + list(out_dir.glob('.final*.old')): shutil.rmtree(p, ignore_errors=True)
 
 def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or a YAML path
           log=print,                         # progress messages (None: silent)
           callbacks:list|None=None           # extra `transformers.TrainerCallback`s
          )->dict|None:
-    "Baseline eval → fine-tune (full or LoRA, one or more stages) → eval (+ STS forgetting check); writes the result."
-    cfg = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config) if isinstance(config, dict) else TrainConfig.from_yaml(config)
+    "Check everything → baseline eval → fine-tune (full or LoRA, one or more stages) → eval (+ dev split, STS forgetting check); writes the model and result only when complete."
+    cfg = TrainConfig.of(config)
     rank, world = _rank(); main = rank == 0
     log = (log or (lambda *a, **k: None)) if main else (lambda *a, **k: None)
     t0 = time.time(); seed_everything(cfg.seed)
-    data = load_beir(data_path(cfg.dataset, cfg.data_root), splits=sorted({cfg.train_split, cfg.eval_split}))
-    ev = slice_beir(data, cfg.eval_queries, cfg.eval_corpus, seed=cfg.seed) if (cfg.eval_queries or cfg.eval_corpus) else data
-    if cfg.test_size: data = holdout(data, cfg.train_split, cfg.test_size, cfg.seed)
-    sts = load_sts(data_path(cfg.stsb, cfg.data_root)) if cfg.stsb else None
+    data, ev, sts, _ = _prepare(cfg)           # every input and setting checked before any encoding
     model = load_model(cfg.model, max_seq_length=cfg.max_seq_length)
+    _check_seq_length(cfg, model)
+    if main: _clear_stale(Path(cfg.output_dir))
     log(f"[embedtune] {cfg.task}: {model_name(model)} on {data!r}" + (f", {world} processes" if world > 1 else ''))
-    base = sts_before = None
+    dev = None
+    if cfg.test_size:   # the dev split, scored on the full corpus by the same code as the final evaluation
+        dev = BeirData(data.corpus, data.queries, {'dev': data.qrels['dev']}, data.path)
+        if cfg.eval_corpus: dev = slice_beir(dev, None, cfg.eval_corpus, seed=cfg.seed)
+    base = sts_before = dev_before = None
     if main:
         log(f"[embedtune] baseline evaluation on {cfg.eval_split} ({len(ev.qrels[cfg.eval_split])} queries, {len(ev.corpus)} docs)")
         base = evaluate_beir(model, ev, cfg.eval_split, per_query=True)
         sts_before = evaluate_sts(model, sts)['spearman'] if sts is not None else None
+        dev_before = evaluate_beir(model, dev, 'dev', per_query=True) if dev is not None else None
     stages = [cfg.stage(i) for i in range(len(cfg.stages))] if cfg.stages else [cfg]
     # stage 1's data (and mined negatives) come from the base model, prepared before a LoRA adapter changes its weights'
     # fingerprint, so mining reuses the base model's cached corpus embeddings
     first = stage_data(stages[0], data, model, log)
     if cfg.lora is not None: add_lora(model, **cfg.lora)
-    evaluator = dev_evaluator(data, cfg.dev_corpus, cfg.seed) if cfg.test_size else None
+    # during training, the dev split picks the best checkpoint (or draws curves when eval_steps is set)
+    evaluator = dev_evaluator(data, cfg.dev_corpus, cfg.seed) if cfg.test_size and (cfg.load_best_model_at_end or cfg.eval_steps) else None
     summaries, t1 = [], time.time()
     for i, scfg in enumerate(stages):
         if len(stages) > 1: log(f"[embedtune] stage {i+1}/{len(stages)}")
@@ -255,26 +335,31 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
         summaries.append(_run_stage(scfg, model, rows, evaluator, out, callbacks, log))
     train_seconds = time.time() - t1
     if not main: return None
-    final = Path(cfg.output_dir)/'final'
-    lora = has_lora(model)
-    if cfg.save_model: save_model(model, final)            # a LoRA model saves its adapter here ...
-    if lora: merge_lora(model)                              # ... then is merged: the same function, faster to evaluate
-    if cfg.save_model and lora: save_model(model, Path(cfg.output_dir)/'final-merged')
-    log(f"[embedtune] evaluation after training")
-    model.eval()
-    after = evaluate_beir(model, ev, cfg.eval_split, per_query=True)
-    sts_after = evaluate_sts(model, sts)['spearman'] if sts is not None else None
-    sig = paired_bootstrap({q: v['ndcg@10'] for q, v in base['per_query'].items()},
-                           {q: v['ndcg@10'] for q, v in after['per_query'].items()}, seed=cfg.seed)
-    files = data.files + ([data_path(cfg.stsb, cfg.data_root)] if cfg.stsb else [])
-    res = dict(task=cfg.task, dataset=cfg.dataset, model=model_name(model), baseline=_metrics(base), result=_metrics(after),
-               stsb=dict(before=sts_before, after=sts_after) if sts is not None else None, significance=sig,
-               method='lora' if cfg.lora is not None else 'full', stages=summaries,
-               mining=summaries[-1]['mining'] if len(summaries) == 1 else None,
-               per_query_ndcg10={q: [round(base['per_query'][q]['ndcg@10'], 6), round(v['ndcg@10'], 6)] for q, v in after['per_query'].items()},
-               seconds=round(time.time() - t0, 1), train_seconds=round(train_seconds, 1), world_size=world,
-               model_dir=str(final) if cfg.save_model else None,
-               manifest=make_manifest(cfg.to_dict(), cfg.seed, files))
+    final, lora = Path(cfg.output_dir)/'final', has_lora(model)
+    with ExitStack() as stack:      # model folders are filled beside their place and renamed in only when all is done
+        if cfg.save_model: save_model(model, stack.enter_context(atomic_dir(final)))   # a LoRA model saves its adapter here ...
+        if lora: merge_lora(model)                          # ... then is merged: the same function, faster to evaluate
+        if cfg.save_model and lora: save_model(model, stack.enter_context(atomic_dir(Path(cfg.output_dir)/'final-merged')))
+        log(f"[embedtune] evaluation after training")
+        model.eval()
+        after = evaluate_beir(model, ev, cfg.eval_split, per_query=True)
+        sts_after = evaluate_sts(model, sts)['spearman'] if sts is not None else None
+        dev_after = evaluate_beir(model, dev, 'dev', per_query=True) if dev is not None else None
+        sig = paired_bootstrap({q: v['ndcg@10'] for q, v in base['per_query'].items()},
+                               {q: v['ndcg@10'] for q, v in after['per_query'].items()}, seed=cfg.seed)
+        files = data.files + ([data_path(cfg.stsb, cfg.data_root)] if cfg.stsb else [])
+        res = dict(task=cfg.task, dataset=cfg.dataset, model=model_name(model), baseline=_metrics(base), result=_metrics(after),
+                   stsb=dict(before=sts_before, after=sts_after) if sts is not None else None, significance=sig,
+                   dev=dict(baseline=_metrics(dev_before), result=_metrics(dev_after),
+                            significance=paired_bootstrap({q: v['ndcg@10'] for q, v in dev_before['per_query'].items()},
+                                                          {q: v['ndcg@10'] for q, v in dev_after['per_query'].items()}, seed=cfg.seed))
+                       if dev is not None else None,
+                   method='lora' if cfg.lora is not None else 'full', stages=summaries,
+                   mining=summaries[-1]['mining'] if len(summaries) == 1 else None,
+                   per_query_ndcg10={q: [round(base['per_query'][q]['ndcg@10'], 6), round(v['ndcg@10'], 6)] for q, v in after['per_query'].items()},
+                   seconds=round(time.time() - t0, 1), train_seconds=round(train_seconds, 1), world_size=world,
+                   model_dir=str(final) if cfg.save_model else None,
+                   manifest=make_manifest(cfg.to_dict(), cfg.seed, files))
     write_json(res, cfg.result or Path(cfg.output_dir)/'result.json')
     log(format_result(res))
     return res
