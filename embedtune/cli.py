@@ -55,18 +55,23 @@ def build_parser()->argparse.ArgumentParser:
     t.add_argument('config', help='YAML config (see configs/)')
     t.add_argument('--set', action='append', metavar='KEY=VALUE', help='override a config key (repeatable)')
     t.add_argument('--output', default=None, help='result JSON (overrides the config key `result`)')
+    t.add_argument('--check', action='store_true', help='validate the config and every input it reads, print what the run would do; encode and write nothing')
     m = sub.add_parser('mine', help='mine hard negatives from a YAML config (flags override its keys)')
     m.add_argument('config', help='YAML config with MineConfig keys (see configs/mine_scifact.yaml)')
     for key, typ in _MINE_FLAGS.items():
         m.add_argument(f"--{key.replace('_', '-')}", type=typ, default=None, help=f"override `{key}`")
     m.add_argument('--set', action='append', metavar='KEY=VALUE', help='override any other key (repeatable)')
     m.add_argument('--estimate', action='store_true', help='print the memory and time the run would need (measures the encode rate); mine nothing')
+    m.add_argument('--check', action='store_true', help='validate the config and its inputs (data, window, outputs); encode and write nothing')
     return p
 
 def cmd_mine(a)->int:
     from embedtune.mining import MineConfig, mine
     over = {**_parse_set(a.set), **{k: getattr(a, k) for k in _MINE_FLAGS if getattr(a, k) is not None}}
     cfg = MineConfig.from_yaml(a.config, **over)
+    if a.check:
+        from embedtune.mining import check_mine
+        print(json.dumps(check_mine(cfg), indent=1)); return 0
     if a.estimate:
         from embedtune.mining import estimate_run
         est = estimate_run(cfg); mib = lambda b: f'{b / 2**20:,.0f} MiB'
@@ -81,8 +86,11 @@ def cmd_mine(a)->int:
     return 0
 
 def cmd_eval(a)->int:
-    from embedtune.core import data_path
+    from embedtune.core import check_writable, data_path
     from embedtune.evaluate import evaluate_path
+    if a.batch_size < 1: raise ConfigError(f"--batch-size must be a positive integer, got {a.batch_size}")
+    if a.max_seq_length is not None and a.max_seq_length < 1: raise ConfigError(f"--max-seq-length must be a positive integer, got {a.max_seq_length}")
+    if a.output: check_writable(a.output, '--output')      # before minutes of encoding, not after
     res = evaluate_path(data_path(a.dataset, a.data_root), a.model, a.split, a.max_seq_length, a.batch_size, cache=not a.no_cache)
     print(metrics_table(res))
     if a.output: write_json(res, a.output); print(f'wrote {a.output}')
@@ -93,6 +101,9 @@ def cmd_train(a)->int:
     over = _parse_set(a.set)
     if a.output: over['result'] = a.output
     cfg = TrainConfig.from_yaml(a.config, **over)
+    if a.check:
+        from embedtune.train import check_run
+        print(json.dumps(check_run(cfg), indent=1)); print('check passed: nothing was encoded or written'); return 0
     res = train(cfg)
     if res is not None: print(f"wrote {cfg.result or Path(cfg.output_dir)/'result.json'}")   # None: a torchrun worker of rank > 0
     return 0

@@ -41,6 +41,7 @@ def read_lines(path:str|Path # a UTF-8 text file
 
 def read_jsonl(path:str|Path,  # a JSON-lines file
                required=(),    # fields every record must have (non-empty strings)
+               with_lines:bool=False # return `(line number, record)` pairs
               )->list[dict]:
     "Records of a JSONL file (blank lines skipped); `DataError` naming file:line on bad JSON or missing fields."
     out = []
@@ -52,7 +53,7 @@ def read_jsonl(path:str|Path,  # a JSON-lines file
         for f in required:
             if f not in rec: raise DataError(f"{_where(path, i, f)} is missing; expected fields {list(required)}")
             if not isinstance(rec[f], str): raise DataError(f"{_where(path, i, f)}: expected a string, got {type(rec[f]).__name__}")
-        out.append(rec)
+        out.append((i, rec) if with_lines else rec)
     return out
 
 # %% ../nbs/01_data.ipynb #2adf0b46
@@ -82,6 +83,7 @@ def _unique(recs, path, key='_id')->None:
         seen[k] = i
 
 def read_qrels(path:str|Path, # a `query-id<TAB>corpus-id<TAB>score` file, header optional
+               lines:dict|None=None # if given, filled with `(qid, docid) -> line number` (for later error messages)
               )->dict:
     "qrels as `{qid: {docid: int}}`; `DataError` on a malformed line or a non-integer score."
     out = {}
@@ -95,6 +97,7 @@ def read_qrels(path:str|Path, # a `query-id<TAB>corpus-id<TAB>score` file, heade
         except ValueError: score = None
         if score is None: raise DataError(f"{_where(path, i, 'score')}: expected an integer relevance, got {s!r}")
         out.setdefault(q, {})[d] = score
+        if lines is not None: lines[(q, d)] = i
     return out
 
 # %% ../nbs/01_data.ipynb #a9f88ded
@@ -117,11 +120,11 @@ def load_beir(folder:str|Path,   # BEIR folder, absolute or relative to the data
     qrels, files = {}, [cp, qp]
     for s in splits:
         p = folder/'qrels'/f'{s}.tsv'
-        qr = read_qrels(p)
-        for i, (q, docs) in enumerate(qr.items()):
-            if q not in queries: raise DataError(f"{p}: query-id {q!r} is not in {qp.name}")
+        at = {}; qr = read_qrels(p, at)
+        for q, docs in qr.items():
             for d in docs:
-                if d not in corpus: raise DataError(f"{p}: corpus-id {d!r} (query {q!r}) is not in {cp.name}")
+                if q not in queries: raise DataError(f"{_where(p, at[(q, d)], 'query-id')}: {q!r} is not in {qp.name}")
+                if d not in corpus: raise DataError(f"{_where(p, at[(q, d)], 'corpus-id')}: {d!r} (query {q!r}) is not in {cp.name}")
         qrels[s] = qr; files.append(p)
     return BeirData(corpus, queries, qrels, folder, files)
 
@@ -182,7 +185,7 @@ def holdout(data:BeirData,        # data with a `split` to carve from
     "A copy of `data` whose `split` lost `test_size` of its queries to a new split `name`."
     if split not in data.qrels: raise DataError(f"{data.path}: no qrels split {split!r} (have {sorted(data.qrels)})")
     qids = sorted(data.qrels[split]); n = int(test_size) if test_size >= 1 else max(1, round(len(qids) * test_size))
-    if not 0 < n < len(qids): raise ValueError(f"test_size={test_size} leaves no queries on one side of {len(qids)} {split} queries")
+    if not 0 < n < len(qids): raise ValueError(f"test_size={test_size:g} leaves no queries on one side of {len(qids)} {split} queries")
     dev = set(random.Random(seed).sample(qids, n))
     qrels = dict(data.qrels)
     qrels[split] = {q: r for q, r in data.qrels[split].items() if q not in dev}
@@ -199,12 +202,15 @@ def _pick(rec, role):
     return None
 
 def load_pairs(path:str|Path,          # JSONL of pairs, triplets or QA records
-               require_negative:bool=False # error when a line has no negative
+               require_negative:bool=False, # error when a line has no negative
+               negatives:str='all'     # lines with and without a negative: 'all' (error: all or none must have one),
+                                       # 'drop' (ignore every negative), 'skip' (keep only the lines that have one)
               ):
     "A `Dataset(anchor, positive[, negative])` from a pair / triplet / QA JSONL file."
+    if negatives not in ('all', 'drop', 'skip'): raise ValueError(f"negatives must be 'all', 'drop' or 'skip', got {negatives!r}")
     path = data_path(path)
-    cols = {'anchor': [], 'positive': [], 'negative': []}
-    for i, rec in enumerate(read_jsonl(path), 1):
+    cols, at = {'anchor': [], 'positive': [], 'negative': []}, []
+    for i, rec in read_jsonl(path, with_lines=True):
         for role in ('anchor', 'positive', 'negative'):
             k = _pick(rec, role)
             if k is None:
@@ -213,7 +219,15 @@ def load_pairs(path:str|Path,          # JSONL of pairs, triplets or QA records
             v = rec[k]
             if not isinstance(v, str) or not v.strip(): raise DataError(f"{_where(path, i, k)}: expected a non-empty string, got {v!r:.40}")
             cols[role].append(v)
-    if any(v is None for v in cols['negative']): del cols['negative']
+        at.append(i)
+    missing = [i for i, v in zip(at, cols['negative']) if v is None]
+    if negatives == 'drop' or len(missing) == len(at): del cols['negative']
+    elif missing and negatives == 'skip':
+        keep = [j for j, v in enumerate(cols['negative']) if v is not None]
+        cols = {c: [vs[j] for j in keep] for c, vs in cols.items()}
+    elif missing:
+        raise DataError(f"{_where(path, missing[0], 'negative')} is missing while {len(at) - len(missing)} of {len(at)} lines have one; "
+                        f"give every line a negative or none (in Python: load_pairs(..., negatives='drop' or 'skip'))")
     return to_dataset(cols)
 
 # %% ../nbs/01_data.ipynb #38eb45c8

@@ -18,8 +18,8 @@ from .evaluate import encode, model_fingerprint
 # %% auto #0
 __all__ = ['STRATEGIES', 'FORMATS', 'SOURCES', 'FILLS', 'dense_candidates', 'Bm25', 'fuse', 'check_selection', 'select_negatives',
            'resolve_threshold', 'MinedNegatives', 'mining_window', 'mine_hard_negatives', 'fill_random',
-           'beir_mining_inputs', 'mine_beir', 'estimate_mining', 'measure_peak', 'encode_probe', 'MineConfig', 'mine',
-           'estimate_run']
+           'beir_mining_inputs', 'mine_beir', 'estimate_mining', 'measure_peak', 'encode_probe', 'MineConfig',
+           'check_mine', 'mine', 'estimate_run']
 
 # %% ../nbs/03a_mining.ipynb #e01a76be
 def dense_candidates(q:np.ndarray,       # query embeddings (n_q, d), normalised
@@ -506,7 +506,7 @@ class MineConfig:
         from embedtune.core import data_path
         from embedtune.data import load_beir, load_pairs
         if self.pairs:
-            path = data_path(self.pairs, self.data_root); ds = load_pairs(path)
+            path = data_path(self.pairs, self.data_root); ds = load_pairs(path, negatives="drop")
             return list(ds['anchor']), list(ds['positive']), None, [path]
         data = load_beir(data_path(self.dataset, self.data_root), splits=[self.split])
         if not data.qrels[self.split]: raise DataError(f"{data.path}: split {self.split!r} has no qrels")
@@ -550,6 +550,23 @@ class MineConfig:
                 'output_format', 'dup_threshold', 'vote_ratio', 'fill', 'index', 'fusion', 'hybrid_weight', 'seed', 'batch_size')
         return {k: getattr(self, k) for k in keys} | dict(sampling_strategy=self.sampling_strategy)
 
+def _checked_inputs(cfg:MineConfig)->tuple:
+    "`cfg.inputs()` after every check that needs no encoding: outputs can be created, data valid, the window fits the corpus."
+    for k in ('output', 'audit'):
+        if getattr(cfg, k): check_writable(getattr(cfg, k), f"key {k!r}")
+    anchors, positives, corpus, files = cfg.inputs()
+    per = _positives_by_text(zip(anchors, positives))
+    cfg.check_window(max(map(len, per.values())), len(set(corpus or []) | set(positives)))
+    return anchors, positives, corpus, files
+
+def check_mine(config:MineConfig|dict|str|Path # a MineConfig, a dict, or a YAML path
+              )->dict:
+    "Validate a mining config and its inputs without encoding or writing anything (`embedtune mine --check`): what it would mine."
+    cfg = MineConfig.of(config)
+    anchors, positives, corpus, files = _checked_inputs(cfg)
+    return dict(pairs=len(anchors), anchors=len(set(anchors)), corpus=len(set(corpus or []) | set(positives)), source=cfg.source,
+                num_negatives=cfg.num_negatives, output=cfg.output, audit=cfg.audit, files=[str(f) for f in files])
+
 def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
          model=None,                       # an already loaded encoder (default: load `config.model`)
          log=print
@@ -557,11 +574,7 @@ def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
     "Run a mining config: load data and model, mine, write outputs (atomically) and a summary JSON."
     from embedtune.models import load_model
     cfg = MineConfig.of(config); log = log or (lambda *a, **k: None)
-    for k in ('output', 'audit'):
-        if getattr(cfg, k): check_writable(getattr(cfg, k), f"key {k!r}")
-    anchors, positives, corpus, files = cfg.inputs()
-    per = _positives_by_text(zip(anchors, positives))
-    cfg.check_window(max(map(len, per.values())), len(set(corpus or []) | set(positives)))
+    anchors, positives, corpus, files = _checked_inputs(cfg)
     model = model if model is not None else (load_model(cfg.model) if cfg.needs_model() else None)
     kw = cfg.mining_kwargs() | dict(vote=cfg.vote_scorer())
     try: res = mine_hard_negatives(anchors, positives, corpus, model=model, **kw)

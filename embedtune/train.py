@@ -10,7 +10,7 @@ from pathlib import Path
 
 import random
 from contextlib import ExitStack
-from .core import (ConfigError, amp_flags, atomic_dir, check_writable, config_from_dict, data_path, make_manifest, read_yaml,
+from .core import (ConfigError, amp_flags, atomic_dir, check_writable, config_from_dict, data_path, get_device, make_manifest, read_yaml,
                             require, seed_everything, write_json)
 from .data import BeirData, DataError, beir_pair_rows, beir_pairs, holdout, load_beir, load_pairs, load_sts, slice_beir
 from .evaluate import BeirEvaluator, evaluate_beir, evaluate_sts, paired_bootstrap
@@ -170,7 +170,10 @@ def training_args(cfg:TrainConfig,    # the run's (or stage's) config
               lr_scheduler_type=cfg.scheduler, weight_decay=cfg.weight_decay, batch_sampler=BatchSamplers.NO_DUPLICATES,
               seed=cfg.seed, data_seed=cfg.seed, gradient_accumulation_steps=cfg.gradient_accumulation_steps,
               logging_steps=cfg.logging_steps, save_total_limit=cfg.save_total_limit,
-              report_to=['tensorboard'] if cfg.tensorboard else 'none', **amp_flags(device))
+              report_to=['tensorboard'] if cfg.tensorboard else 'none', **amp_flags(device),
+              # on a CPU, say so: without it, transformers does not switch to DDP under torchrun on a CPU (each process
+              # would train on all the data on its own); with it, accelerate shards the batches over the processes (gloo)
+              use_cpu=get_device(device) == 'cpu')
     if cfg.max_steps: kw['max_steps'] = cfg.max_steps
     if dev:
         strat = 'steps' if cfg.eval_steps else 'epoch'
@@ -285,12 +288,6 @@ def _run_stage(cfg, model, prepared, evaluator, out_dir, callbacks, log):
                 steps=trainer.state.global_step, resumed_from=str(resume) if resume else None, mining=mining,
                 best_dev=trainer.state.best_metric, train_seconds=round(time.time() - t, 1))
 
-def _check_seq_length(cfg:TrainConfig, model):
-    "`ConfigError` when `max_seq_length` exceeds what the model's position embeddings allow."
-    limit = getattr(getattr(getattr(model[0], 'auto_model', None), 'config', None), 'max_position_embeddings', None) if hasattr(model, '__getitem__') else None
-    if cfg.max_seq_length and limit and cfg.max_seq_length > limit:
-        raise ConfigError(f"key 'max_seq_length': {cfg.max_seq_length} is more than the {limit} positions {model_name(model)} has")
-
 def _clear_stale(out_dir:Path):
     "Remove temp folders a killed run left beside its outputs (`.final.*.tmp`, `.final.*.old`)."
     import shutil
@@ -307,7 +304,6 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
     t0 = time.time(); seed_everything(cfg.seed)
     data, ev, sts, _ = _prepare(cfg)           # every input and setting checked before any encoding
     model = load_model(cfg.model, max_seq_length=cfg.max_seq_length)
-    _check_seq_length(cfg, model)
     if main: _clear_stale(Path(cfg.output_dir))
     log(f"[embedtune] {cfg.task}: {model_name(model)} on {data!r}" + (f", {world} processes" if world > 1 else ''))
     dev = None
