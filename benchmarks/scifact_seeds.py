@@ -34,13 +34,13 @@ OVERLAP_QUERIES = ('870', '1292')   # SciFact test queries identical to train qu
 def result_path(out_dir, name, seed): return Path(out_dir)/f'{name}_s{seed}.json'
 
 def run(name, seed, test_size, out_dir):
-    from embedtune.core import read_yaml
+    from embedtune.core import read_config
     from embedtune.train import TrainConfig, train
     cfg = RECIPES[name]
     over = dict(seed=seed, test_size=test_size, load_best_model_at_end=False, save_model=False, task=f'seeds_{name}',
                 output_dir=f'runs/seeds/{name}_s{seed}', result=str(result_path(out_dir, name, seed)))
     print(f'=== {name} seed {seed} ({cfg})', flush=True)
-    train(TrainConfig.from_dict({**read_yaml(cfg), **over}, f'{cfg} + seeds'))
+    train(TrainConfig.from_dict({**read_config(cfg), **over}, f'{cfg} + seeds'))
 
 def _mean_std(xs): return (statistics.fmean(xs), statistics.stdev(xs) if len(xs) > 1 else None)
 

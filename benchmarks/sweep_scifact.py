@@ -54,7 +54,7 @@ def main():
     if a.list:
         for k, v in VARIANTS.items(): print(f'{k:<22} {v}')
         return
-    from embedtune.core import make_manifest, read_yaml, write_json
+    from embedtune.core import make_manifest, read_config, write_json
     from embedtune.train import TrainConfig, train
     names = [] if a.summary else a.only if a.only is not None else list(VARIANTS)
     unknown = [n for n in names if n not in VARIANTS]
@@ -62,7 +62,7 @@ def main():
     for n in names:
         res_path = Path('results/sweep')/f'{n}.json'
         if res_path.exists(): print(f'{n}: done already ({res_path})'); continue
-        cfg = TrainConfig.from_dict({**read_yaml(a.base), **VARIANTS[n], 'task': f'sweep_{n}', 'output_dir': f'runs/sweep/{n}',
+        cfg = TrainConfig.from_dict({**read_config(a.base), **VARIANTS[n], 'task': f'sweep_{n}', 'output_dir': f'runs/sweep/{n}',
                                      'result': str(res_path)}, f'{a.base} + {n}')
         print(f'=== {n}: {VARIANTS[n]}', flush=True)
         train(cfg)

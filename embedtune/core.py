@@ -14,8 +14,8 @@ import numpy as np
 # %% auto #0
 __all__ = ['MANIFEST_PACKAGES', 'data_root', 'data_path', 'cache_dir', 'seed_everything', 'get_device', 'amp_flags',
            'sha256_file', 'hash_texts', 'atomic_write', 'write_json', 'package_versions', 'code_version',
-           'make_manifest', 'ConfigError', 'coerce_value', 'config_from_dict', 'read_yaml', 'require', 'check_writable',
-           'atomic_dir']
+           'make_manifest', 'ConfigError', 'coerce_value', 'config_from_dict', 'read_config', 'read_yaml', 'require',
+           'check_writable', 'atomic_dir']
 
 # %% ../nbs/00_core.ipynb #3feca34f
 def data_root(path:str|Path|None=None, # explicit root; wins over everything
@@ -190,15 +190,42 @@ def coerce_value(v,          # the value read from YAML
 
 def config_from_dict(cls,              # a dataclass
                      d:dict,           # keys and values
-                     source:str='config' # file name for messages
+                     source:str='config', # file name for messages
+                     aliases:dict|None=None # other accepted names -> field name (default: `cls.ALIASES` if it has one)
                     ):
-    "An instance of dataclass `cls` from `d`, rejecting unknown keys and coercing types."
-    import dataclasses
+    "An instance of dataclass `cls` from `d`: aliases mapped to their fields, unknown keys rejected (naming the closest known one), types coerced."
+    import dataclasses, difflib
     if not isinstance(d, dict): raise ConfigError(f"{source}: expected a mapping of keys to values, got {type(d).__name__}")
     known = {f.name: f for f in dataclasses.fields(cls)}
-    for k in d:
-        if k not in known: raise ConfigError(f"{source}: unknown key {k!r}; expected one of {sorted(known)}")
-    return cls(**{k: coerce_value(v, known[k].type, f'{source}: key {k!r}') for k, v in d.items()})
+    aliases = getattr(cls, 'ALIASES', {}) if aliases is None else aliases
+    out = {}
+    for k, v in d.items():
+        name = aliases.get(k, k)
+        if name not in known:
+            close = difflib.get_close_matches(k, list(known) + list(aliases), n=1, cutoff=0.6)
+            raise ConfigError(f"{source}: unknown key {k!r}; " + (f"did you mean {close[0]!r}?" if close else f"expected one of {sorted(known)}"))
+        if name in out: raise ConfigError(f"{source}: key {k!r} and key {[a for a in d if aliases.get(a, a) == name and a != k][0]!r} name the same setting; keep one")
+        out[name] = coerce_value(v, known[name].type, f'{source}: key {k!r}')
+    return cls(**out)
+
+def _merge(base:dict, over:dict)->dict:
+    "`over` on top of `base`; nested mappings are merged key by key (a null in `over` replaces)."
+    out = dict(base)
+    for k, v in over.items(): out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
+
+def read_config(path:str|Path, # a YAML config, optionally with `extends: other.yaml` (relative to its own folder)
+                _seen=()       # files already on the `extends` chain (cycle check)
+               )->dict:
+    "The mapping of a YAML config with its `extends:` chain resolved: the file's keys on top of its parent's (nested blocks merged)."
+    path = Path(path); d = read_yaml(path)
+    parent = d.pop('extends', None)
+    if parent is None: return d
+    if not isinstance(parent, str): raise ConfigError(f"{path}: key 'extends': expected a file name, got {parent!r}")
+    ppath = (path.parent/parent).resolve()
+    if ppath in _seen or ppath == path.resolve(): raise ConfigError(f"{path}: key 'extends': {parent!r} extends this file again (a cycle)")
+    if not ppath.is_file(): raise ConfigError(f"{path}: key 'extends': no such file {str(ppath)!r}")
+    return _merge(read_config(ppath, (*_seen, path.resolve())), d)
 
 def read_yaml(path:str|Path # a YAML file holding a mapping
              )->dict:

@@ -6,12 +6,13 @@
 from __future__ import annotations
 import dataclasses, json, math, os, random, threading, time
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 
 import numpy as np
 
 from contextlib import ExitStack
-from .core import ConfigError, atomic_write, check_writable, config_from_dict, make_manifest, read_yaml, write_json
+from .core import ConfigError, atomic_write, check_writable, config_from_dict, make_manifest, read_config, write_json
 from .data import BeirData, DataError, beir_pair_rows, to_dataset
 from .evaluate import encode, model_fingerprint
 
@@ -489,12 +490,15 @@ class MineConfig:
     output: str|None = None          # .jsonl or .parquet for the mined dataset
     audit: str|None = None           # .jsonl or .csv for the audit
 
+    # sentence-transformers' names (its `mine_hard_negatives` says absolute_margin) and common config words
+    ALIASES: ClassVar[dict] = {'absolute_margin': 'margin', 'model_name': 'model', 'mining_model_name': 'model', 'output_path': 'output'}
+
     @classmethod
     def from_dict(cls, d:dict, source:str='config'):
         cfg = config_from_dict(cls, d, source); cfg.validate(source); return cfg
 
     @classmethod
-    def from_yaml(cls, path, **overrides): return cls.from_dict({**read_yaml(path), **overrides}, str(path))
+    def from_yaml(cls, path, **overrides): return cls.from_dict({**read_config(path), **overrides}, str(path))
 
     @classmethod
     def of(cls, config): 

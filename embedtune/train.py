@@ -6,11 +6,12 @@
 from __future__ import annotations
 import dataclasses, time
 from dataclasses import dataclass, field, fields
+from typing import ClassVar
 from pathlib import Path
 
 import random
 from contextlib import ExitStack
-from .core import (ConfigError, amp_flags, atomic_dir, check_writable, config_from_dict, data_path, get_device, make_manifest, read_yaml,
+from .core import (ConfigError, amp_flags, atomic_dir, check_writable, config_from_dict, data_path, get_device, make_manifest, read_config,
                             require, seed_everything, write_json)
 from .data import BeirData, DataError, beir_pair_rows, beir_pairs, holdout, load_beir, load_pairs, load_sts, slice_beir
 from .evaluate import BeirEvaluator, evaluate_beir, evaluate_sts, paired_bootstrap
@@ -18,7 +19,7 @@ from .mining import MineConfig, _positives_by_text, mine_beir
 from .models import add_lora, has_lora, load_model, merge_lora, model_name, resolve_model, save_model
 
 # %% auto #0
-__all__ = ['LOSS_NAMES', 'LOSS_FORMATS', 'STAGE_KEYS', 'TrainConfig', 'build_loss', 'training_args', 'dev_evaluator',
+__all__ = ['LOSS_NAMES', 'LOSS_FORMATS', 'STAGE_KEYS', 'OWN_ARGS', 'TrainConfig', 'build_loss', 'training_args', 'dev_evaluator',
            'stage_data', 'check_run', 'train', 'format_result']
 
 # %% ../nbs/04_train.ipynb #aa2fc956
@@ -64,6 +65,13 @@ class TrainConfig:
     resume_from_checkpoint: bool|str|None = None # true: resume from the last checkpoint in output_dir; or a checkpoint path
     tensorboard: bool = False         # TensorBoard logs under <output_dir>/<stage or checkpoints>/runs ($TENSORBOARD_LOGGING_DIR overrides)
     stages: list|None = None          # multi-stage curriculum: a list of dicts overriding training keys per stage
+    mining_model: str|None = None     # model that mines the hard negatives (None: the model being trained), e.g. a small fast miner
+    training_args: dict|None = None   # passed unchanged to SentenceTransformerTrainingArguments (gradient_checkpointing, bf16, ...)
+
+    # the words of sentence-transformers' trainer and of common training configs, accepted as other names for keys
+    ALIASES: ClassVar[dict] = {'model_name': 'model', 'model_name_or_path': 'model', 'num_epochs': 'epochs', 'num_train_epochs': 'epochs',
+                               'learning_rate': 'lr', 'per_device_train_batch_size': 'batch_size', 'train_batch_size': 'batch_size',
+                               'lr_scheduler_type': 'scheduler', 'mining_model_name': 'mining_model', 'max_seq_len': 'max_seq_length'}
 
     @classmethod
     def from_dict(cls, d:dict, source:str='config'):
@@ -73,7 +81,7 @@ class TrainConfig:
     @classmethod
     def from_yaml(cls, path:str|Path, **overrides):
         "Load a YAML config; `overrides` win over the file."
-        return cls.from_dict({**read_yaml(path), **overrides}, str(path))
+        return cls.from_dict({**read_config(path), **overrides}, str(path))
 
     @classmethod
     def of(cls, config):
@@ -90,6 +98,7 @@ class TrainConfig:
         if self.max_seq_length is not None and self.max_seq_length > 8192:
             raise ConfigError(f"{source}: key 'max_seq_length' must be at most 8192 tokens, got {self.max_seq_length}")
         if self.tensorboard: require('tensorboard', f"{source}: key 'tensorboard: true'")
+        if self.training_args: _check_training_args(self.training_args, source)
         if not 0 <= self.warmup_ratio < 1: raise ConfigError(f"{source}: key 'warmup_ratio' must be in [0, 1), got {self.warmup_ratio}")
         if self.loss not in LOSS_NAMES: raise ConfigError(f"{source}: key 'loss' must be one of {list(LOSS_NAMES)}, got {self.loss!r}")
         if self.loss in ('contrastive', 'triplet') and not self.mining and not self.stages:
@@ -133,10 +142,24 @@ class TrainConfig:
 
     def mine_config(self, source:str='config')->MineConfig:
         "The `MineConfig` of the `mining:` block (data, split and model come from this config)."
-        for k in ('dataset', 'split', 'pairs', 'data_root', 'model', 'output'):
-            if k in self.mining: raise ConfigError(f"{source}: key 'mining.{k}' is set by the training config; remove it")
+        for k in self.mining:
+            if MineConfig.ALIASES.get(k, k) in ('dataset', 'split', 'pairs', 'data_root', 'model', 'output'):
+                raise ConfigError(f"{source}: key 'mining.{k}' is set by the training config; remove it"
+                                  + (" (to mine with another model, set the top-level key 'mining_model')" if MineConfig.ALIASES.get(k, k) == 'model' else ''))
         return MineConfig.from_dict({**self.mining, 'dataset': self.dataset, 'split': self.train_split,
-                                     'data_root': self.data_root, 'model': self.model}, f'{source}: mining')
+                                     'data_root': self.data_root, 'model': self.mining_model or self.model}, f'{source}: mining')
+
+def _check_training_args(args:dict, source:str):
+    "`ConfigError` for a `training_args` key that `SentenceTransformerTrainingArguments` does not have, or one embedtune sets itself."
+    import difflib
+    from sentence_transformers import SentenceTransformerTrainingArguments
+    known = {f.name for f in dataclasses.fields(SentenceTransformerTrainingArguments)}
+    for k in args:
+        if k in OWN_ARGS: raise ConfigError(f"{source}: key 'training_args.{k}' is set from the config key {OWN_ARGS[k]!r}; set that instead")
+        if k not in known:
+            close = difflib.get_close_matches(k, known, n=1)
+            raise ConfigError(f"{source}: key 'training_args.{k}' is not an argument of SentenceTransformerTrainingArguments"
+                              + (f"; did you mean {close[0]!r}?" if close else ''))
 
 # %% ../nbs/04_train.ipynb #dba20624
 LOSS_NAMES = ('mnrl', 'cached_mnrl', 'contrastive', 'triplet', 'combined', 'focal')
@@ -145,6 +168,10 @@ LOSS_FORMATS = {'mnrl': ('triplet', 'n-tuple'), 'cached_mnrl': ('triplet', 'n-tu
                 'focal': ('triplet', 'n-tuple'), 'contrastive': ('labeled-pair',), 'triplet': ('triplet',)}
 STAGE_KEYS = {'task', 'epochs', 'max_steps', 'batch_size', 'lr', 'warmup_ratio', 'scheduler', 'weight_decay', 'loss', 'scale',
               'loss_params', 'gradient_accumulation_steps', 'sample_size', 'train_file', 'mining', 'logging_steps'}
+# trainer arguments embedtune derives from config keys (a `training_args:` block may not set them): argument -> key
+OWN_ARGS = {'output_dir': 'output_dir', 'num_train_epochs': 'epochs', 'per_device_train_batch_size': 'batch_size', 'learning_rate': 'lr',
+            'seed': 'seed', 'data_seed': 'seed', 'max_steps': 'max_steps', 'lr_scheduler_type': 'scheduler', 'warmup_steps': 'warmup_ratio',
+            'gradient_accumulation_steps': 'gradient_accumulation_steps', 'weight_decay': 'weight_decay'}
 
 def build_loss(model, cfg:TrainConfig):
     "The loss of `cfg` for `model` (`scale` goes to the InfoNCE-type losses; `loss_params` to any)."
@@ -182,7 +209,7 @@ def training_args(cfg:TrainConfig,    # the run's (or stage's) config
         if cfg.eval_steps: kw.update(eval_steps=cfg.eval_steps, save_steps=cfg.eval_steps)
     elif cfg.save_steps: kw.update(save_strategy='steps', save_steps=cfg.save_steps)
     else: kw.update(save_strategy='no')
-    kw.update(kwargs)
+    kw.update(cfg.training_args or {}); kw.update(kwargs)
     return SentenceTransformerTrainingArguments(**kw)
 
 # %% ../nbs/04_train.ipynb #a647cad6
@@ -216,7 +243,8 @@ def stage_data(cfg:TrainConfig, data:BeirData, model, log=print)->tuple:
     if keep is not None: pairs = [pairs[i] for i in keep]
     mc = cfg.mine_config()
     log(f"[embedtune] mining hard negatives for {len(pairs) if pairs else len(rows)} pairs of {cfg.train_file or cfg.train_split} ({mc.source}, {mc.num_negatives} per pair)")
-    mined = mine_beir(data, model, cfg.train_split, pairs=pairs, extra_positives=extra, vote=mc.vote_scorer(), show_progress=False, **mc.mining_kwargs())
+    miner = load_model(cfg.mining_model) if cfg.mining_model else model   # mine with one model, train another
+    mined = mine_beir(data, miner, cfg.train_split, pairs=pairs, extra_positives=extra, vote=mc.vote_scorer(), show_progress=False, **mc.mining_kwargs())
     mined.save_audit(Path(cfg.output_dir)/'mining_audit.jsonl')
     return mined.dataset, mined.stats
 

@@ -72,7 +72,9 @@ def test_model_folder_without_model(tiny_beir, tmp_path, capsys):
     assert 'not a model folder; expected modules.json or config.json' in capsys.readouterr().err
 
 CONFIG_CASES = {
-    'unknown_key': ('epochs: 1\nlearning_rate: 0.1\n', "unknown key 'learning_rate'"),
+    'unknown_key': ('epochs: 1\nlearnin_rate: 0.1\n', "unknown key 'learnin_rate'; did you mean 'learning_rate'?"),
+    'alias_twice': ('lr: 0.1\nlearning_rate: 0.2\n', "key 'learning_rate' and key 'lr' name the same setting"),
+    'extends_missing': ('extends: nowhere.yaml\n', "key 'extends': no such file"),
     'bad_type':    ('batch_size: large\n', "key 'batch_size': expected int, got 'large'"),
     'bad_range':   ('lr: -1\n', "key 'lr' must be > 0"),
     'bad_yaml':    ('epochs: [1\n', 'invalid YAML'),

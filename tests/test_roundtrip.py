@@ -32,6 +32,9 @@ def test_shipped_configs_load():
     assert paths
     from embedtune.mining import MineConfig
     for p in paths: (MineConfig if p.name.startswith('mine_') else TrainConfig).from_yaml(p)
+    # the SciFact family states its shared settings once: every training config but the base extends another
+    from embedtune.core import read_yaml
+    assert all('extends' in read_yaml(p) for p in paths if p.name.startswith(('scifact_', 'demo_')) and p.name != 'scifact_base.yaml')
 
 def test_model_save_load_roundtrip(tmp_path):
     m = load_model()
