@@ -1,4 +1,9 @@
-"""A small sweep over SciFact fine-tuning settings, each variant a full `train` run (real data, full test corpus).
+"""A small sweep over SciFact fine-tuning settings, each variant a full `train` run, chosen on a dev split.
+
+Every variant holds out 20% of the train queries as a dev split (`test_size: 0.2`) and the summary sorts by dev
+nDCG@10 (scored against the whole corpus by the same code as test); test is reported beside it, not used to choose.
+None of the variants below has been run yet (no files under results/sweep/); the committed configs' own results
+(single seed, no dev split, compared on test) are listed for reference.
 
 Variants are overrides of a base config. Every run writes its own result JSON (the shared schema) under
 results/sweep/, and a summary table goes to results/sweep_scifact.json. A variant whose result file already exists
@@ -42,6 +47,7 @@ CONFIG_RUNS = {
 def _row(name, overrides, f):
     r = json.loads(Path(f).read_text())
     return dict(variant=name, overrides=overrides, method=r.get('method'), ndcg10=r['result']['ndcg@10'],
+                dev_ndcg10=(r.get('dev') or {}).get('result', {}).get('ndcg@10'),
                 baseline_ndcg10=r['baseline']['ndcg@10'], stsb_before=(r.get('stsb') or {}).get('before'),
                 stsb_after=(r.get('stsb') or {}).get('after'), minutes=round(r['seconds'] / 60, 1), result_file=str(f))
 
@@ -62,7 +68,8 @@ def main():
     for n in names:
         res_path = Path('results/sweep')/f'{n}.json'
         if res_path.exists(): print(f'{n}: done already ({res_path})'); continue
-        cfg = TrainConfig.from_dict({**read_config(a.base), **VARIANTS[n], 'task': f'sweep_{n}', 'output_dir': f'runs/sweep/{n}',
+        cfg = TrainConfig.from_dict({**read_config(a.base), 'test_size': 0.2, 'load_best_model_at_end': False, **VARIANTS[n],
+                                     'task': f'sweep_{n}', 'output_dir': f'runs/sweep/{n}',
                                      'result': str(res_path)}, f'{a.base} + {n}')
         print(f'=== {n}: {VARIANTS[n]}', flush=True)
         train(cfg)
@@ -71,7 +78,8 @@ def main():
     files = [Path(r['result_file']) for r in rows]   # each run's own manifest (config, seed, versions, data sha256) is in its file
     write_json(dict(task='sweep_scifact', base=a.base, runs=rows,
                     manifest=make_manifest(dict(base=a.base, variants=VARIANTS, config_runs=CONFIG_RUNS), 42, files)), a.out)
-    for r in sorted(rows, key=lambda r: -r['ndcg10']):
-        print(f"{r['variant']:<52} nDCG@10 {r['ndcg10']:.4f}  STS-B {r['stsb_after'] or float('nan'):.4f}  {r['minutes']:5.1f} min")
+    for r in sorted(rows, key=lambda r: (r['dev_ndcg10'] is None, -(r['dev_ndcg10'] or 0))):   # chosen on dev; runs without a dev split last
+        dev = f"{r['dev_ndcg10']:.4f}" if r['dev_ndcg10'] is not None else '  –   '
+        print(f"{r['variant']:<52} dev nDCG@10 {dev}  test nDCG@10 {r['ndcg10']:.4f}  STS-B {r['stsb_after'] or float('nan'):.4f}  {r['minutes']:5.1f} min")
 
 if __name__ == '__main__': main()
