@@ -3,7 +3,7 @@
 Same model (packaged all-MiniLM-L6-v2), same texts (a SciFact slice: the first `--docs` corpus documents as
 `title + " " + text` and the first `--queries` train queries, shuffled together), nothing cached. Variants:
   * `SentenceTransformer.encode` with batch_size 64, 32 (its default), 16 and 8 (sorted by characters, as it does);
-  * `embedtune.evaluate.encode(cache=False)` with max_batch_tokens 1024, 2048 (the CPU default), 4096 and None
+  * `embedtune.encode.encode(cache=False)` with max_batch_tokens 1024, 2048 (the CPU default), 4096 and None
     (batch_size 64, sorted by tokens).
 The variants alternate, each runs `--repeats` times and its fastest run counts. Checks that every variant's vectors
 agree with the reference to 1e-5. Prints each variant's time relative to sentence-transformers' default; writes
@@ -22,7 +22,7 @@ def main():
     import torch
     from embedtune.core import make_manifest, write_json
     from embedtune.data import load_beir
-    from embedtune.evaluate import encode, token_lengths
+    from embedtune.encode import encode, token_lengths
     from embedtune.models import load_model
     data = load_beir('scifact', splits=['train']); model = load_model()
     texts = [data.doc_text(d) for d in list(data.corpus)[:a.docs]] + [data.queries[q] for q in list(data.qrels['train'])[:a.queries]]

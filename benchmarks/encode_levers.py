@@ -40,7 +40,7 @@ import contextlib, json, os, sys, time
 import numpy as np, torch
 variant, texts_path, out_path, threads = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 torch.set_num_threads(threads)
-from embedtune.evaluate import encode
+from embedtune.encode import encode
 from embedtune.models import load_model
 texts = json.load(open(texts_path)); model = load_model()
 t = time.perf_counter()
@@ -53,7 +53,7 @@ if variant == 'int8_dynamic':
 ctx = {'bf16_autocast': lambda: torch.autocast('cpu', dtype=torch.bfloat16),
        'fp16_autocast': lambda: torch.autocast('cpu', dtype=torch.float16)}.get(variant, contextlib.nullcontext)
 if variant == 'jit_freeze':
-    from embedtune.evaluate import batch_plan, token_lengths
+    from embedtune.encode import batch_plan, token_lengths
     tok, msl = model.tokenizer, model.max_seq_length
     class Body(torch.nn.Module):
         def __init__(self, m): super().__init__(); self.m = m
@@ -76,7 +76,7 @@ def run(x):
     if variant == 'jit_freeze': return run_jit(x)
     if variant != 'fp32_2threads': return np.asarray(encode(model, x, cache=False, show_progress_bar=False), np.float32)
     from concurrent.futures import ThreadPoolExecutor
-    from embedtune.evaluate import batch_plan, token_lengths
+    from embedtune.encode import batch_plan, token_lengths
     plan = batch_plan(token_lengths(model, x), 64, 2048)
     one = lambda b: model.encode([x[i] for i in b], batch_size=len(b), normalize_embeddings=True, convert_to_numpy=True)
     first = one(plan[0])   # alone first: it sets the tokenizer's truncation/padding, so the threads only read them

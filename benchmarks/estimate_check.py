@@ -12,7 +12,8 @@ import argparse, dataclasses, json, os, subprocess, sys, tempfile, time
 
 def worker(what, config, over):
     "One fresh process: `estimate` prints estimate_run's dict; `mine` prints mine's seconds and extra peak bytes."
-    from embedtune.mining import MineConfig, estimate_run, measure_peak, mine
+    from embedtune.encode import measure_peak
+    from embedtune.mining import MineConfig, estimate_run, mine
     from embedtune.models import load_model
     cfg = MineConfig.from_yaml(config, **over)
     model = load_model(cfg.model) if cfg.needs_model() else None

@@ -54,8 +54,9 @@ tool, n_docs, n_q, folder = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys
 os.environ['EMBEDTUNE_CACHE'] = folder
 from datasets import Dataset
 from embedtune.models import load_model
-from embedtune.evaluate import cache_path
-from embedtune.mining import measure_peak, mine_hard_negatives as ours_mine
+from embedtune.encode import cache_path
+from embedtune.encode import measure_peak
+from embedtune.mining import mine_hard_negatives as ours_mine
 model = load_model(); dim = 384
 corpus = [f'synthetic document {i}' for i in range(n_docs)]
 queries = [f'synthetic query {i}' for i in range(n_q)]
@@ -117,7 +118,7 @@ def main():
     ds = beir_pairs(data, 'train')   # the (query, positive) pairs mine_beir mines for
     corpus = [data.doc_text(d) for d in data.corpus]
     if a.cold_worker and a.cold_worker[0] == 'st_malloc':
-        from embedtune.evaluate import tune_malloc; tune_malloc()
+        from embedtune.encode import tune_malloc; tune_malloc()
     run = lambda tool, cache: run_ours(data, model, cache) if tool == 'embedtune' else run_st(
         ds, corpus, model, cache, use_faiss=(tool == 'st_faiss'), batch_size=8 if tool == 'st_bs8' else None)
     if a.cold_worker:   # one cold run in this fresh process: print its seconds

@@ -75,7 +75,9 @@ def test_same_negatives_as_sentence_transformers(tiny_beir):
 
 PEAK = textwrap.dedent('''
     import json, sys, numpy as np
-    from embedtune.mining import dense_candidates, estimate_mining, measure_peak
+    from embedtune.encode import measure_peak
+    from embedtune.mining import estimate_mining
+    from embedtune.search import search
     n_docs, n_q, dim, k, path, mode = int(sys.argv[1]), int(sys.argv[2]), 384, 50, sys.argv[3], sys.argv[4]
     rng = np.random.default_rng(0)
     if mode == 'prepare':        # written by its own process, so the measuring process starts with none of it resident
@@ -87,7 +89,7 @@ PEAK = textwrap.dedent('''
     def run():                   # the baseline is taken before the corpus is touched: its pages count in the peak
         D = np.load(path, mmap_mode='r')                 # as the embedding cache hands it over
         if mode == 'wasteful': D = np.array(D) * 1.0     # a regression that copies the matrix (twice over)
-        return dense_candidates(Q, D, k, batch=256)
+        return search(Q, D, k, batch=256)
     (S, I), extra = measure_peak(run)
     est = estimate_mining(n_docs, n_q, dim, k, batch=256, cached=True)['bytes_peak']
     print(json.dumps(dict(extra=extra, estimate=est, shape=list(I.shape))))

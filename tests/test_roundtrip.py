@@ -6,7 +6,7 @@ import pytest
 import yaml
 from embedtune.core import write_json, atomic_write
 from embedtune.train import TrainConfig
-from embedtune.evaluate import encode, model_fingerprint
+from embedtune.encode import encode, model_fingerprint
 from embedtune.models import load_model, HashEncoder
 
 def test_write_json_roundtrip(tmp_path):
@@ -100,7 +100,7 @@ def test_fingerprint_changes_after_an_optimizer_step():
 
 def test_token_budget_batches_give_the_same_vectors():
     "Batching by token budget (the CPU default) changes the time, not the embeddings: same as one plain encode call."
-    from embedtune.evaluate import auto_batch_tokens, batch_plan, token_lengths
+    from embedtune.encode import auto_batch_tokens, batch_plan, token_lengths
     m = load_model()
     texts = [('word ' * n).strip() for n in (3, 300, 40, 1, 120, 250, 7, 60, 90, 2, 500, 15)]
     ref = m.encode(texts, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
