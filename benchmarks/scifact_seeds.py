@@ -84,12 +84,14 @@ def summarise(out_dir, out):
     write_json(dict(task='scifact_seeds', selection='recipe with the best mean dev nDCG@10 (dev = held-out train queries, whole corpus)',
                     chosen=chosen, recipes=table, pairwise=pairs, overlap_queries=list(OVERLAP_QUERIES),
                     manifest=make_manifest(dict(recipes=RECIPES, seeds=list(SEEDS)), None, files)), out)
-    print(f"{'recipe':<16}{'seeds':>6}{'dev nDCG@10':>18}{'test nDCG@10':>18}{'test w/o overlap':>18}")
-    for n, r in sorted(table.items(), key=lambda x: -x[1]['dev_mean']):
-        f = lambda m, s: f"{m:.4f}" + (f" ± {s:.4f}" if s is not None else '         ')
-        print(f"{n:<16}{len(r['seeds']):>6}{f(r['dev_mean'], r['dev_std']):>18}{f(r['mean'], r['std']):>18}{f(r['mean_without_overlap'], r['std_without_overlap']):>18}")
+    from embedtune.evaluate import table as grid
+    f = lambda m, s: f"{m:.4f}" + (f" ± {s:.4f}" if s is not None else '')
+    print(grid([[n, len(r['seeds']), f(r['dev_mean'], r['dev_std']), f(r['mean'], r['std']), f(r['mean_without_overlap'], r['std_without_overlap'])]
+                for n, r in sorted(table.items(), key=lambda x: -x[1]['dev_mean'])],
+               ['recipe', 'seeds', 'dev nDCG@10', 'test nDCG@10', 'test w/o overlap']))
     print(f'chosen on dev: {chosen}')
-    for k, v in pairs.items(): print(f"{k:<34} {v['diff']:+.4f} [{v['ci'][0]:+.4f}, {v['ci'][1]:+.4f}] seeds {v['seeds']}: {v['verdict']}")
+    print(grid([[k, f"{v['diff']:+.4f}", f"[{v['ci'][0]:+.4f}, {v['ci'][1]:+.4f}]", len(v['seeds']), v['verdict']] for k, v in pairs.items()],
+               ['test difference', 'mean', '95% CI', 'seeds', 'verdict']))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -78,8 +78,9 @@ def main():
     files = [Path(r['result_file']) for r in rows]   # each run's own manifest (config, seed, versions, data sha256) is in its file
     write_json(dict(task='sweep_scifact', base=a.base, runs=rows,
                     manifest=make_manifest(dict(base=a.base, variants=VARIANTS, config_runs=CONFIG_RUNS), 42, files)), a.out)
-    for r in sorted(rows, key=lambda r: (r['dev_ndcg10'] is None, -(r['dev_ndcg10'] or 0))):   # chosen on dev; runs without a dev split last
-        dev = f"{r['dev_ndcg10']:.4f}" if r['dev_ndcg10'] is not None else '  –   '
-        print(f"{r['variant']:<52} dev nDCG@10 {dev}  test nDCG@10 {r['ndcg10']:.4f}  STS-B {r['stsb_after'] or float('nan'):.4f}  {r['minutes']:5.1f} min")
+    from embedtune.evaluate import table
+    rows = sorted(rows, key=lambda r: (r['dev_ndcg10'] is None, -(r['dev_ndcg10'] or 0)))   # chosen on dev; runs without a dev split last
+    print(table([[r['variant'], r['dev_ndcg10'], r['ndcg10'], r['stsb_after'], f"{r['minutes']:.1f}"] for r in rows],
+                ['variant', 'dev nDCG@10', 'test nDCG@10', 'STS-B after', 'minutes']))
 
 if __name__ == '__main__': main()

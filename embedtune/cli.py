@@ -12,17 +12,7 @@ from .data import DataError
 from .models import ModelNotFoundError
 
 # %% auto #0
-__all__ = ['metrics_table', 'build_parser', 'cmd_mine', 'cmd_eval', 'cmd_train', 'main']
-
-# %% ../nbs/15_cli.ipynb #039c16c0
-def metrics_table(res:dict # output of `evaluate_path`
-                 )->str:
-    "A plain-text table of the main metrics of an evaluation."
-    if res['format'] == 'sts': keys = ['spearman', 'pearson', 'n_pairs']
-    else: keys = [k for k in ('ndcg@10', 'mrr@10', 'map@100', 'recall@10', 'recall@100', 'hit@10', 'n_queries', 'n_docs') if k in res]
-    head = f"{res['model']} on {Path(res['manifest']['config']['path']).name} [{res['split']}]"
-    rows = [head, '-' * len(head)] + [f"{k:<12}{res[k]:>10.4f}" if isinstance(res[k], float) else f"{k:<12}{res[k]:>10}" for k in keys]
-    return '\n'.join(rows)
+__all__ = ['build_parser', 'cmd_mine', 'cmd_eval', 'cmd_train', 'main']
 
 # %% ../nbs/15_cli.ipynb #8c6b48c6
 def _parse_set(items)->dict:
@@ -87,12 +77,12 @@ def cmd_mine(a)->int:
 
 def cmd_eval(a)->int:
     from embedtune.core import check_writable, data_path
-    from embedtune.evaluate import evaluate_path
+    from embedtune.evaluate import evaluate_path, result_table
     if a.batch_size < 1: raise ConfigError(f"--batch-size must be a positive integer, got {a.batch_size}")
     if a.max_seq_length is not None and a.max_seq_length < 1: raise ConfigError(f"--max-seq-length must be a positive integer, got {a.max_seq_length}")
     if a.output: check_writable(a.output, '--output')      # before minutes of encoding, not after
     res = evaluate_path(data_path(a.dataset, a.data_root), a.model, a.split, a.max_seq_length, a.batch_size, cache=not a.no_cache)
-    print(metrics_table(res))
+    print(result_table(res))
     if a.output: write_json(res, a.output); print(f'wrote {a.output}')
     return 0
 

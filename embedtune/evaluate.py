@@ -17,7 +17,7 @@ from .search import search
 
 # %% auto #0
 __all__ = ['retrieve', 'query_metrics', 'ir_metrics', 'trec_eval_metrics', 'bootstrap_ci', 'paired_bootstrap', 'evaluate_beir',
-           'evaluate_sts', 'BeirEvaluator', 'evaluate_path']
+           'evaluate_sts', 'BeirEvaluator', 'evaluate_path', 'table', 'result_table', 'runs_table']
 
 # %% ../nbs/05_evaluate.ipynb #0762374f
 def retrieve(model,                 # encoder
@@ -188,3 +188,54 @@ def evaluate_path(path:str|Path,      # BEIR or STS folder (absolute or relative
     cfg = dict(path=str(folder), split=split, model=model_name(model), max_seq_length=getattr(model, 'max_seq_length', None))
     return dict(m, format=fmt, split=split, model=model_name(model), seconds=round(time.time() - t0, 2),
                 manifest=make_manifest(cfg, data_files=files))
+
+# %% ../nbs/05_evaluate.ipynb #ea1de979
+def table(rows:list,            # rows of cells (anything; floats get 4 decimals)
+          header:list,          # column names
+          fmt:str='text'        # 'text' (aligned columns) or 'markdown'
+         )->str:
+    "A table as aligned plain text or markdown."
+    if fmt not in ('text', 'markdown'): raise ValueError(f"fmt must be 'text' or 'markdown', got {fmt!r}")
+    cell = lambda v: f'{v:.4f}' if isinstance(v, float) else '–' if v is None else str(v)
+    rows = [[cell(v) for v in r] for r in rows]
+    if fmt == 'markdown':
+        return '\n'.join(['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)] + ['| ' + ' | '.join(r) + ' |' for r in rows])
+    w = [max([len(str(h))] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    line = lambda r: '  '.join(c.ljust(w[i]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(r)).rstrip()
+    return '\n'.join([line([str(h) for h in header]), line(['-' * x for x in w])] + [line(r) for r in rows])
+
+def _ci(sig:dict|None)->str|None:
+    return f"{sig['diff']:+.4f} [{sig['low']:+.4f}, {sig['high']:+.4f}]" if sig else None
+
+def result_table(res:dict,     # a result JSON: from `evaluate_path` (eval) or `train`
+                 fmt:str='text', # 'text' or 'markdown'
+                 keys=('ndcg@10', 'mrr@10', 'recall@100', 'map@100') # IR metrics of a training run's table
+                )->str:
+    "One result as a table: an evaluation's metrics, or a training run's before / after / change with its significance."
+    if 'baseline' not in res:   # an evaluation
+        ks = ['spearman', 'pearson', 'n_pairs'] if res.get('format') == 'sts' else \
+             [k for k in ('ndcg@10', 'mrr@10', 'map@100', 'recall@10', 'recall@100', 'hit@10', 'n_queries', 'n_docs') if k in res]
+        path = ((res.get('manifest') or {}).get('config') or {}).get('path')
+        head = f"{res.get('model', 'model')} on {Path(path).name if path else '?'} [{res.get('split', '?')}]"
+        return (f'**{head}**\n\n' if fmt == 'markdown' else f'{head}\n\n') + table([[k, res[k]] for k in ks], ['metric', 'value'], fmt)
+    b, a = res['baseline'], res['result']
+    rows = [[k, b[k], a[k], f'{a[k] - b[k]:+.4f}'] for k in keys]
+    if res.get('stsb'): rows.append(['STS-B spearman', res['stsb']['before'], res['stsb']['after'], f"{res['stsb']['after'] - res['stsb']['before']:+.4f}"])
+    if res.get('dev'): rows.append([f"dev ndcg@10 ({res['dev']['result']['n_queries']} q)", res['dev']['baseline']['ndcg@10'],
+                                    res['dev']['result']['ndcg@10'], f"{res['dev']['result']['ndcg@10'] - res['dev']['baseline']['ndcg@10']:+.4f}"])
+    out = table(rows, ['metric', 'before', 'after', 'change'], fmt)
+    s = res.get('significance')
+    if s: out += f"\n\nnDCG@10 change {_ci(s)} (95% CI, paired bootstrap), p={s['p_value']:.3f} ({s['n_queries']} queries)"
+    return out + f"\nwall time {res['seconds']:.0f} s (training {res['train_seconds']:.0f} s)"
+
+def runs_table(runs:list,       # [(name, training result dict), ...]
+               fmt:str='markdown', # 'text' or 'markdown'
+               extra:dict|None=None # more columns: header -> function(name, result) -> cell
+              )->str:
+    "Several training runs side by side: nDCG@10 before and after, the change with its 95% CI, Recall@100, STS-B, minutes."
+    extra = extra or {}
+    sts = lambda r: f"{r['stsb']['before']:.4f} → {r['stsb']['after']:.4f}" if r.get('stsb') else None
+    rows = [[n, r['baseline']['ndcg@10'], f"**{r['result']['ndcg@10']:.4f}**" if fmt == 'markdown' else r['result']['ndcg@10'],
+             _ci(r.get('significance')), f"{r['baseline']['recall@100']:.4f} → {r['result']['recall@100']:.4f}", sts(r),
+             f"{r['seconds'] / 60:.1f}", *(f(n, r) for f in extra.values())] for n, r in runs]
+    return table(rows, ['run', 'nDCG@10 before', 'nDCG@10 after', 'change [95% CI]', 'Recall@100', 'STS-B Spearman', 'minutes', *extra], fmt)

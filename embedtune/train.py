@@ -14,13 +14,13 @@ from contextlib import ExitStack
 from .core import (ConfigError, amp_flags, atomic_dir, check_writable, config_from_dict, data_path, get_device, make_manifest, read_config,
                             require, seed_everything, write_json)
 from .data import BeirData, DataError, beir_pair_rows, beir_pairs, holdout, load_beir, load_pairs, load_sts, slice_beir
-from .evaluate import BeirEvaluator, evaluate_beir, evaluate_sts, paired_bootstrap
+from .evaluate import BeirEvaluator, evaluate_beir, evaluate_sts, paired_bootstrap, result_table
 from .mining import MineConfig, _positives_by_text, mine_beir
 from .models import add_lora, has_lora, load_model, merge_lora, model_name, resolve_model, save_model
 
 # %% auto #0
 __all__ = ['LOSS_NAMES', 'LOSS_FORMATS', 'STAGE_KEYS', 'OWN_ARGS', 'TrainConfig', 'build_loss', 'training_args', 'dev_evaluator',
-           'stage_data', 'check_run', 'train', 'format_result']
+           'stage_data', 'check_run', 'train']
 
 # %% ../nbs/10_train.ipynb #aa2fc956
 @dataclass
@@ -385,15 +385,5 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
                    model_dir=str(final) if cfg.save_model else None,
                    manifest=make_manifest(cfg.to_dict(), cfg.seed, files))
     write_json(res, cfg.result or Path(cfg.output_dir)/'result.json')
-    log(format_result(res))
+    log(result_table(res))
     return res
-
-def format_result(res:dict, keys=('ndcg@10', 'mrr@10', 'recall@100', 'map@100'))->str:
-    "A before/after table of a result dict."
-    rows = [f"{'metric':<12}{'before':>9}{'after':>9}{'change':>9}"]
-    for k in keys: rows.append(f"{k:<12}{res['baseline'][k]:>9.4f}{res['result'][k]:>9.4f}{res['result'][k]-res['baseline'][k]:>+9.4f}")
-    if res.get('stsb'): b, a = res['stsb']['before'], res['stsb']['after']; rows.append(f"{'stsb rho':<12}{b:>9.4f}{a:>9.4f}{a-b:>+9.4f}")
-    s = res.get('significance')
-    if s: rows.append(f"nDCG@10 change {s['diff']:+.4f}, 95% CI [{s['low']:+.4f}, {s['high']:+.4f}], p={s['p_value']:.3f} ({s['n_queries']} queries)")
-    rows.append(f"wall time {res['seconds']:.0f} s (training {res['train_seconds']:.0f} s)")
-    return '\n'.join(rows)
