@@ -6,7 +6,7 @@
 from __future__ import annotations
 import dataclasses, json, os, random, time
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Callable, ClassVar
 from pathlib import Path
 
 import numpy as np
@@ -18,9 +18,10 @@ from .encode import encode, encode_probe, measure_peak, model_fingerprint
 from .search import Bm25, fuse, search
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'FORMATS', 'SOURCES', 'FILLS', 'check_selection', 'select_negatives', 'resolve_threshold',
-           'MinedNegatives', 'mining_window', 'mine_hard_negatives', 'fill_random', 'beir_mining_inputs', 'mine_beir',
-           'estimate_mining', 'MineConfig', 'check_mine', 'mine', 'estimate_run']
+__all__ = ['STRATEGIES', 'DROP_RULES', 'FORMATS', 'SOURCES', 'FILLS', 'check_selection', 'Guard', 'screen', 'pick',
+           'select_negatives', 'resolve_threshold', 'MinedNegatives', 'mining_window', 'PairIndex', 'index_pairs',
+           'candidates', 'vote_rule', 'make_guard', 'mine_hard_negatives', 'fill_random', 'beir_mining_inputs',
+           'mine_beir', 'estimate_mining', 'MineConfig', 'check_mine', 'mine', 'estimate_run']
 
 # %% ../nbs/08_mining.ipynb #34596163
 STRATEGIES = ('top', 'random', 'semi-hard')
@@ -35,46 +36,77 @@ def check_selection(num_negatives:int, range_min:int, range_max:int, strategy:st
         raise ValueError(f"num_negatives={num_negatives} is larger than the {range_max - range_min} candidates in the window "
                          f"[range_min={range_min}, range_max={range_max}); lower num_negatives or widen the window")
 
-def select_negatives(cand_idx:np.ndarray,   # (n_q, k) candidate doc indices, best first (-1 = none)
-                     cand_scores:np.ndarray, # (n_q, k) scores used for thresholds and margins
-                     positives:list,         # per query: set of known positive doc indices
-                     pos_scores:list,        # per query: scores of its positives (same scale as cand_scores)
-                     num_negatives:int=3, range_min:int=0, range_max:int=50,
-                     max_score:float|None=None, min_score:float|None=None,
-                     margin:float|None=None, relative_margin:float|None=None,
-                     strategy:str='top',     # 'top', 'random' or 'semi-hard'
-                     dup_fn=None,            # dup_fn(i, j) -> True if doc j duplicates a positive of query i
-                     vote_fn=None,           # vote_fn(i, js) -> bool array: True = second opinion says relevant
-                     seed:int=0
+@dataclass
+class Guard:
+    "The false-negative guard of one mining run: which candidates may not become negatives of query `i`, and why."
+    positives: list                      # per query: set of its known positive doc indices
+    positive_scores: list                # per query: its positives' scores (the candidates' scale)
+    max_score: float|None = None         # drop candidates scoring above this ...
+    min_score: float|None = None         # ... or below this
+    margin: float|None = None            # drop candidates scoring above the query's lowest positive score - margin
+    relative_margin: float|None = None   # drop candidates scoring above that score - |that score| x relative_margin
+    is_duplicate: Callable|None = None   # (i, j) -> True if doc j is a (near-)copy of a positive of query i
+    vote: Callable|None = None           # (i, docs) -> bools: True where a second opinion rates the doc as relevant as a positive
+
+    def lowest_positive(self, i:int)->float|None: return min(self.positive_scores[i]) if len(self.positive_scores[i]) else None
+
+    def reason(self, i:int, doc:int, score:float)->str|None:
+        "Why candidate `doc` (scored `score`) may not be a negative of query `i`: the first rule of `DROP_RULES` that holds, else None."
+        low = self.lowest_positive(i)
+        return next((name for name, holds in DROP_RULES if holds(self, i, doc, score, low)), None)
+
+# the rules in the order they are tried; the first that holds names the drop in the audit (`vote` runs last, on the survivors)
+DROP_RULES = (
+    ('known_positive',        lambda g, i, j, s, low: j in g.positives[i]),
+    ('duplicate_of_positive', lambda g, i, j, s, low: g.is_duplicate is not None and g.is_duplicate(i, j)),
+    ('max_score',             lambda g, i, j, s, low: g.max_score is not None and s > g.max_score),
+    ('min_score',             lambda g, i, j, s, low: g.min_score is not None and s < g.min_score),
+    ('margin',                lambda g, i, j, s, low: g.margin is not None and low is not None and s > low - g.margin),
+    ('relative_margin',       lambda g, i, j, s, low: g.relative_margin is not None and low is not None and s > low - abs(low) * g.relative_margin),
+)
+
+def screen(guard:Guard,        # the rules
+           i:int,              # query index
+           docs:list[int],     # its candidates, best first (-1 = none)
+           scores:list[float]  # their scores
+          )->tuple[list, list]:
+    "Query `i`'s candidates that pass the guard, `[(doc, score)]` in order, and an audit row for each one dropped."
+    low, passed, audit = guard.lowest_positive(i), [], []
+    row = lambda j, s, rank, reason: dict(query=i, doc=j, rank=rank, score=s, positive_score=low, reason=reason)
+    for rank, (j, s) in enumerate(zip(docs, scores)):
+        if j < 0: continue
+        reason = guard.reason(i, j, s)
+        if reason: audit.append(row(j, s, rank, reason))
+        else: passed.append((j, s, rank))
+    vetoed = guard.vote(i, [j for j, _, _ in passed]) if guard.vote is not None and passed else [False] * len(passed)
+    audit += [row(j, s, rank, 'vote') for (j, s, rank), v in zip(passed, vetoed) if v]
+    return [(j, s) for (j, s, _), v in zip(passed, vetoed) if not v], audit
+
+def pick(survivors:list,       # [(doc, score)] in rank order
+         num_negatives:int, range_min:int, range_max:int, # how many, from which window of the survivors
+         strategy:str,         # 'top' / 'semi-hard': the first ones; 'random': a sample, reported hardest first
+         rng:random.Random)->list:
+    "The negatives taken from the survivors' window `[range_min, range_max)`."
+    window = survivors[range_min:range_max]
+    if strategy == 'random': return sorted(rng.sample(window, min(num_negatives, len(window))), key=lambda x: -x[1])
+    return window[:num_negatives]
+
+def select_negatives(cand_idx:np.ndarray,    # (n_q, k) candidate doc indices, best first (-1 = none)
+                     cand_scores:np.ndarray, # (n_q, k) their scores (the scale of thresholds and margins)
+                     guard:Guard,            # the false-negative guard
+                     num_negatives:int=3,    # negatives per query
+                     range_min:int=0,        # skip this many of the surviving candidates ...
+                     range_max:int=50,       # ... and take negatives from the survivors ranked before this
+                     strategy:str='top',     # 'top', 'random' or 'semi-hard' (below the positive: a margin of 0 unless one is set)
+                     seed:int=0              # seed of 'random'
                     )->tuple[list, list]:
     "Per query the chosen negatives `[(doc, score), ...]`, and the audit rows of dropped candidates."
     check_selection(num_negatives, range_min, range_max, strategy)
-    if strategy == 'semi-hard' and margin is None: margin = 0.0
-    rng = random.Random(seed); chosen, audit = [], []
+    if strategy == 'semi-hard' and guard.margin is None: guard = dataclasses.replace(guard, margin=0.0)
+    rng, chosen, audit = random.Random(seed), [], []
     for i in range(len(cand_idx)):
-        pmin = min(pos_scores[i]) if len(pos_scores[i]) else None
-        keep, pending = [], []
-        for rank, (j, s) in enumerate(zip(cand_idx[i].tolist(), cand_scores[i].tolist())):
-            if j < 0: continue
-            reason = None
-            if j in positives[i]: reason = 'known_positive'
-            elif dup_fn is not None and dup_fn(i, j): reason = 'duplicate_of_positive'
-            elif max_score is not None and s > max_score: reason = 'max_score'
-            elif min_score is not None and s < min_score: reason = 'min_score'
-            elif margin is not None and pmin is not None and s > pmin - margin: reason = 'margin'
-            elif relative_margin is not None and pmin is not None and s > pmin - abs(pmin) * relative_margin: reason = 'relative_margin'
-            if reason: audit.append(dict(query=i, doc=j, rank=rank, score=s, positive_score=pmin, reason=reason))
-            else: pending.append((j, s, rank))
-        if vote_fn is not None and pending:
-            vetoed = vote_fn(i, [p[0] for p in pending])
-            for (j, s, rank), v in zip(pending, vetoed):
-                if v: audit.append(dict(query=i, doc=j, rank=rank, score=s, positive_score=pmin, reason='vote'))
-                else: keep.append((j, s))
-        else: keep = [(j, s) for j, s, _ in pending]
-        window = keep[range_min:range_max]
-        if strategy == 'random': pick = sorted(rng.sample(window, min(num_negatives, len(window))), key=lambda x: -x[1])
-        else: pick = window[:num_negatives]
-        chosen.append(pick)
+        survivors, dropped = screen(guard, i, cand_idx[i].tolist(), cand_scores[i].tolist())
+        chosen.append(pick(survivors, num_negatives, range_min, range_max, strategy, rng)); audit += dropped
     return chosen, audit
 
 # %% ../nbs/08_mining.ipynb #2e7c1797
@@ -159,103 +191,144 @@ def mining_window(num_negatives:int, range_min:int, range_max:int|None, sampling
                          f"of {n_docs} documents can give a query with {max_pos} positive(s)")
     return range_max, min(n_docs, range_max + max_pos + (16 if dedup else 0))
 
-def mine_hard_negatives(anchors:list[str],        # anchor texts (repeat an anchor once per positive)
-                        positives:list[str],      # positive texts, aligned with `anchors`
+@dataclass
+class PairIndex:
+    "Mining inputs by index: every text once, and each anchor's positives as indices into the candidate texts."
+    texts: list        # candidate texts: the corpus plus any positive not in it, each once
+    anchors: list      # the distinct anchors, in first-seen order
+    positives: list    # per anchor: set of indices (into `texts`) of its positives, extra ones included
+    pairs: list        # per input pair: (anchor index, positive index)
+
+def index_pairs(anchors:list[str],             # anchor texts, one per pair
+                positives:list[str],           # positive texts, aligned with `anchors`
+                corpus:list[str]|None=None,    # candidate texts (positives not in it are added)
+                extra_positives:dict|None=None # anchor -> more positive texts (excluded as its negatives, not mined for)
+               )->PairIndex:
+    "Anchors, positives and corpus as indices; positives are located by text (an exact copy of a positive *is* it)."
+    texts = list(dict.fromkeys(list(corpus or []) + list(positives))); where = {}
+    for j, t in enumerate(texts): where.setdefault(t, j)
+    distinct = list(dict.fromkeys(anchors)); anchor_at = {a: i for i, a in enumerate(distinct)}
+    pos, pairs = [set() for _ in distinct], []
+    for a, p in zip(anchors, positives): pos[anchor_at[a]].add(where[p]); pairs.append((anchor_at[a], where[p]))
+    for a, ps in (extra_positives or {}).items():
+        if a in anchor_at: pos[anchor_at[a]] |= {where[p] for p in ps if p in where}
+    return PairIndex(texts, distinct, pos, pairs)
+
+def candidates(source:str,           # 'dense', 'bm25' or 'hybrid'
+               k:int,                # candidates per anchor
+               anchors:list[str],    # anchor texts (for BM25)
+               Q=None, C=None,       # anchor and candidate embeddings (dense, hybrid, and cosine re-scoring)
+               bm25:Bm25|None=None,  # BM25 index over the candidate texts (bm25, hybrid)
+               index:str='flat', fusion:str='rrf', hybrid_weight:float=0.5, show_progress:bool=False
+              )->tuple[np.ndarray, np.ndarray]:
+    "`(scores, indices)` of each anchor's top-k candidates; scored by cosine whenever there are embeddings, else by BM25."
+    if source == 'dense': return search(Q, C, k, index, show_progress=show_progress)
+    if source == 'bm25': S, I = bm25.candidates(anchors, k)
+    else: S, I = fuse([search(Q, C, k, index), bm25.candidates(anchors, k)], k, fusion, weights=[hybrid_weight, 1 - hybrid_weight])
+    if C is None: return S, I
+    return np.where(I >= 0, np.einsum('qd,qkd->qk', Q, C[np.maximum(I, 0)]), -np.inf).astype(np.float32), I
+
+def vote_rule(vote,                  # 'bm25', a cross-encoder (has `predict`), or a second encoder (has `encode`)
+              idx:PairIndex, bm25:Bm25|None, vote_ratio:float=1.0, batch_size:int=64, cache:bool=True
+             )->Callable:
+    "`(i, docs) -> bools`: True where the second opinion rates a candidate at least `vote_ratio` x anchor `i`'s lowest-rated positive."
+    if vote == 'bm25':
+        def rule(i, docs):
+            s, low = bm25.score(idx.anchors[i], docs), bm25.score(idx.anchors[i], sorted(idx.positives[i])).min()
+            return s >= vote_ratio * low if low > 0 else np.zeros(len(docs), bool)
+    elif not hasattr(vote, 'encode'):   # a cross-encoder reads each (anchor, candidate) pair
+        def rule(i, docs):
+            rate = lambda ds: np.asarray(vote.predict([(idx.anchors[i], idx.texts[d]) for d in ds], batch_size=batch_size, show_progress_bar=False))
+            return rate(docs) >= vote_ratio * rate(sorted(idx.positives[i])).min()
+    else:
+        docs_v = encode(vote, idx.texts, batch_size, cache, show_progress_bar=False)
+        anchors_v = encode(vote, idx.anchors, batch_size, cache, show_progress_bar=False)
+        def rule(i, docs): return docs_v[docs] @ anchors_v[i] >= vote_ratio * min(float(anchors_v[i] @ docs_v[p]) for p in idx.positives[i])
+    return rule
+
+def make_guard(idx:PairIndex, S:np.ndarray, I:np.ndarray, # inputs and candidates (`candidates`)
+               Q=None, C=None, bm25:Bm25|None=None,       # embeddings (cosine scale) or BM25 (without a model)
+               max_score=None, min_score=None,            # numbers, or percentiles ('p95') of the candidates' scores
+               margin:float|None=None, relative_margin:float|None=None,
+               dup_threshold:float|None=None,             # cosine at which a candidate is a copy of a positive (needs embeddings)
+               vote:Callable|None=None                    # a `vote_rule`
+              )->Guard:
+    "The `Guard` of a mining run: positives scored on the candidates' scale, percentile thresholds resolved, the copy test."
+    if C is not None: pscores = [[float(Q[i] @ C[j]) for j in p] for i, p in enumerate(idx.positives)]
+    else: pscores = [[float(x) for x in bm25.score(idx.anchors[i], sorted(p))] for i, p in enumerate(idx.positives)]
+    valid = S[(I >= 0) & np.isfinite(S)]
+    is_dup = None
+    if C is not None and dup_threshold is not None:
+        positive_vecs = [C[sorted(p)] for p in idx.positives]
+        is_dup = lambda i, j: bool((positive_vecs[i] @ C[j] >= dup_threshold).any())
+    return Guard(idx.positives, pscores, resolve_threshold(max_score, valid, 'max_score'), resolve_threshold(min_score, valid, 'min_score'),
+                 margin, relative_margin, is_dup, vote)
+
+def _stats(idx, guard, chosen, ds, source, range_min, range_max, short, filled, audit, t0)->dict:
+    reasons = {}
+    for a in audit: reasons[a['reason']] = reasons.get(a['reason'], 0) + 1
+    negs = [s for c in chosen for _, s in c if s is not None]
+    return dict(n_anchors=len(idx.anchors), n_pairs=len(idx.pairs), n_corpus=len(idx.texts), n_rows=len(ds), source=source,
+                range_min=range_min, range_max=range_max, max_score=guard.max_score, min_score=guard.min_score,
+                queries_short=short, filled=filled, dropped=reasons, mean_negative_score=float(np.mean(negs)) if negs else None,
+                mean_positive_score=float(np.mean([s for p in guard.positive_scores for s in p])), seconds=round(time.time() - t0, 2))
+
+def mine_hard_negatives(anchors:list[str],          # anchor texts (repeat an anchor once per positive)
+                        positives:list[str],        # positive texts, aligned with `anchors`
                         corpus:list[str]|None=None, # candidate texts (default: the positives)
-                        model=None,               # encoder (needed for dense/hybrid, margins on cosine, dedup)
-                        source:str='dense',       # 'dense', 'bm25' or 'hybrid'
-                        num_negatives:int=3, range_min:int=0, range_max:int|None=None,
-                        max_score=None, min_score=None, # number or percentile ('p95') of candidate scores
-                        margin:float|None=None, relative_margin:float|None=None,
-                        sampling_strategy:str='top',
+                        model=None,                 # encoder (needed for dense/hybrid, margins on cosine, dedup)
+                        source:str='dense',         # 'dense', 'bm25' or 'hybrid'
+                        num_negatives:int=3,        # negatives per anchor
+                        range_min:int=0,            # skip this many of the candidates that pass the guard ...
+                        range_max:int|None=None,    # ... and take negatives before this rank (None: derived as sentence-transformers does)
+                        max_score=None,             # drop candidates scoring above this: a number or a percentile ('p95') of candidate scores
+                        min_score=None,             # drop candidates scoring below this (number or percentile)
+                        margin:float|None=None,     # drop candidates within `margin` of the lowest positive score (ST: absolute_margin)
+                        relative_margin:float|None=None, # drop candidates above the lowest positive score x (1 - relative_margin)
+                        sampling_strategy:str='top', # 'top', 'random' or 'semi-hard'
                         output_format:str='triplet', # 'triplet', 'n-tuple' or 'labeled-pair'
                         dup_threshold:float|None=0.98, # cosine at which a candidate counts as a copy of a positive (None: off)
-                        vote=None,                # None, 'bm25', a second encoder or a cross-encoder: veto likely false negatives
-                        vote_ratio:float=1.0,     # veto when vote score >= ratio * the positive's vote score
-                        fill:str|None=None,       # a query left short of `num_negatives` by the guard: None drops what is missing (as
-                                                  # sentence-transformers does); 'random': fill with random corpus documents ranked below `k`
-                        index:str='flat',         # FAISS index for dense candidates
-                        fusion:str='rrf', hybrid_weight:float=0.5, # hybrid settings
-                        batch_size:int=64, cache:bool=True, seed:int=0,
-                        show_progress:bool=True,
+                        vote=None,                  # None, 'bm25', a second encoder or a cross-encoder: veto likely false negatives
+                        vote_ratio:float=1.0,       # veto when vote score >= ratio * the positive's vote score
+                        fill:str|None=None,         # an anchor left short of `num_negatives` by the guard: None drops what is missing
+                                                    # (as sentence-transformers does); 'random': random documents ranked below `k`
+                        index:str='flat',           # search index for dense candidates: flat, faiss-flat, hnsw, ivf
+                        fusion:str='rrf',           # hybrid: 'rrf' (reciprocal rank) or 'weighted' (normalised scores)
+                        hybrid_weight:float=0.5,    # hybrid 'weighted': the dense share
+                        batch_size:int=64,          # encode batch size
+                        cache:bool=True,            # use the embedding cache
+                        seed:int=0,                 # seed of random sampling and random fill
+                        show_progress:bool=True,    # progress bars on large corpora
                         extra_positives:dict|None=None # anchor -> more positive texts of it: never its negatives, not mined for
-                                                  # (e.g. its pairs left out by sampling)
                        )->MinedNegatives:
     "Mine hard negatives for (anchor, positive) pairs from `corpus`, with the false-negative guard and an audit."
     t0 = time.time()
     anchors, positives = list(anchors), list(positives)
     if not anchors: raise ValueError('no (anchor, positive) pairs to mine for')
     if len(anchors) != len(positives): raise ValueError(f'{len(anchors)} anchors but {len(positives)} positives')
-    if source not in SOURCES: raise ValueError(f"source must be one of {list(SOURCES)}, got {source!r}")
-    if output_format not in FORMATS: raise ValueError(f"output_format must be one of {list(FORMATS)}, got {output_format!r}")
-    if fill not in FILLS: raise ValueError(f"fill must be one of {list(FILLS)}, got {fill!r}")
+    for name, value, ok in (('source', source, SOURCES), ('output_format', output_format, FORMATS), ('fill', fill, FILLS)):
+        if value not in ok: raise ValueError(f"{name} must be one of {list(ok)}, got {value!r}")
     if model is None and source != 'bm25': raise ValueError(f"source={source!r} needs a model")
-    corpus = list(corpus) if corpus is not None else []
-    # corpus = given docs + any positive not in it; positives are located by text
-    ctext = list(dict.fromkeys(corpus + positives)); where = {}
-    for j, t in enumerate(ctext): where.setdefault(t, j)
-    uq = list(dict.fromkeys(anchors)); qpos = {a: i for i, a in enumerate(uq)}
-    pos = [set() for _ in uq]; pairs = []
-    for a, p in zip(anchors, positives): pos[qpos[a]].add(where[p]); pairs.append((qpos[a], where[p]))
-    for a, ps in (extra_positives or {}).items():
-        if a in qpos: pos[qpos[a]] |= {where[p] for p in ps if p in where}
-    max_pos = max(len(p) for p in pos)
+    idx = index_pairs(anchors, positives, corpus, extra_positives)
     filters = _filtered(sampling_strategy, max_score, min_score, margin, relative_margin, vote)
-    range_max, k = mining_window(num_negatives, range_min, range_max, sampling_strategy, filters, max_pos, len(ctext), dup_threshold is not None)
-    # candidates
-    Q = C = None; fp = model_fingerprint(model) if (model is not None and cache) else None
+    range_max, k = mining_window(num_negatives, range_min, range_max, sampling_strategy, filters,
+                                 max(map(len, idx.positives)), len(idx.texts), dup_threshold is not None)
+    Q = C = None
     if model is not None:
-        C = encode(model, ctext, batch_size, cache, show_progress_bar=show_progress and len(ctext) > 1000, fingerprint=fp)
-        Q = encode(model, uq, batch_size, cache, show_progress_bar=show_progress and len(uq) > 1000, fingerprint=fp)
-    bm = Bm25(ctext) if (source in ('bm25', 'hybrid') or vote == 'bm25') else None
-    if source == 'dense': S, I = search(Q, C, k, index, show_progress=show_progress)
-    elif source == 'bm25': S, I = bm.candidates(uq, k)
-    else:
-        lists = [search(Q, C, k, index), bm.candidates(uq, k)]
-        S, I = fuse(lists, k, fusion, weights=[hybrid_weight, 1 - hybrid_weight])
-    # scores for thresholds/margins: cosine when there is a model, else the source's own scores
-    if model is not None and source != 'dense': S = np.where(I >= 0, np.einsum('qd,qkd->qk', Q, C[np.maximum(I, 0)]), -np.inf).astype(np.float32)
-    if model is not None: pscores = [[float(Q[i] @ C[j]) for j in pos[i]] for i in range(len(uq))]
-    else: pscores = [[float(x) for x in bm.score(uq[i], sorted(pos[i]))] for i in range(len(uq))]
-    valid = S[(I >= 0) & np.isfinite(S)]
-    mx, mn = resolve_threshold(max_score, valid, 'max_score'), resolve_threshold(min_score, valid, 'min_score')
-    # corpus texts are de-duplicated, so an exact copy of a positive *is* that positive (dropped as known_positive);
-    # near-copies are caught by cosine
-    dup_fn = None
-    if C is not None and dup_threshold is not None:
-        PC = [C[sorted(p)] for p in pos]
-        dup_fn = lambda i, j: bool((PC[i] @ C[j] >= dup_threshold).any())
-    vote_fn = None
-    if vote is not None:
-        if vote == 'bm25':
-            def vote_fn(i, js):
-                s = bm.score(uq[i], js); ps = bm.score(uq[i], sorted(pos[i])).min()
-                return s >= vote_ratio * ps if ps > 0 else np.zeros(len(js), bool)
-        elif not hasattr(vote, 'encode'):   # a cross-encoder reads each (query, candidate) pair
-            def vote_fn(i, js):
-                rate = lambda ds: np.asarray(vote.predict([(uq[i], ctext[d]) for d in ds], batch_size=batch_size, show_progress_bar=False))
-                return rate(js) >= vote_ratio * rate(sorted(pos[i])).min()
-        else:
-            VC = encode(vote, ctext, batch_size, cache, show_progress_bar=False); VQ = encode(vote, uq, batch_size, cache, show_progress_bar=False)
-            def vote_fn(i, js):
-                ps = min(float(VQ[i] @ VC[p]) for p in pos[i])
-                return VC[js] @ VQ[i] >= vote_ratio * ps
-    chosen, audit = select_negatives(I, S, pos, pscores, num_negatives, range_min, range_max, mx, mn, margin,
-                                     relative_margin, sampling_strategy, dup_fn, vote_fn, seed)
-    short = sum(len(c) < num_negatives for c in chosen)
-    if fill == 'random': chosen, n_filled = fill_random(chosen, I, pos, len(ctext), num_negatives, seed, Q, C)
-    ds = _build(output_format, uq, ctext, pairs, chosen, ctext, num_negatives)
-    audit = [dict(anchor=uq[a['query']], candidate=ctext[a['doc']], rank=a['rank'], score=a['score'],
+        fp = model_fingerprint(model) if cache else None
+        C = encode(model, idx.texts, batch_size, cache, show_progress_bar=show_progress and len(idx.texts) > 1000, fingerprint=fp)
+        Q = encode(model, idx.anchors, batch_size, cache, show_progress_bar=show_progress and len(idx.anchors) > 1000, fingerprint=fp)
+    bm25 = Bm25(idx.texts) if (source in ('bm25', 'hybrid') or vote == 'bm25') else None
+    S, I = candidates(source, k, idx.anchors, Q, C, bm25, index, fusion, hybrid_weight, show_progress)
+    vote_fn = vote_rule(vote, idx, bm25, vote_ratio, batch_size, cache) if vote is not None else None
+    guard = make_guard(idx, S, I, Q, C, bm25, max_score, min_score, margin, relative_margin, dup_threshold, vote_fn)
+    chosen, audit = select_negatives(I, S, guard, num_negatives, range_min, range_max, sampling_strategy, seed)
+    short, filled = sum(len(c) < num_negatives for c in chosen), 0
+    if fill == 'random': chosen, filled = fill_random(chosen, I, idx.positives, len(idx.texts), num_negatives, seed, Q, C)
+    ds = _build(output_format, idx.anchors, idx.texts, idx.pairs, chosen, idx.texts, num_negatives)
+    audit = [dict(anchor=idx.anchors[a['query']], candidate=idx.texts[a['doc']], rank=a['rank'], score=a['score'],
                   positive_score=a['positive_score'], reason=a['reason']) for a in audit]
-    reasons = {}
-    for a in audit: reasons[a['reason']] = reasons.get(a['reason'], 0) + 1
-    negs = [s for c in chosen for _, s in c if s is not None]
-    stats = dict(n_anchors=len(uq), n_pairs=len(pairs), n_corpus=len(ctext), n_rows=len(ds), source=source,
-                 range_min=range_min, range_max=range_max, max_score=mx, min_score=mn,
-                 queries_short=short, filled=n_filled if fill else 0, dropped=reasons,
-                 mean_negative_score=float(np.mean(negs)) if negs else None,
-                 mean_positive_score=float(np.mean([s for p in pscores for s in p])), seconds=round(time.time() - t0, 2))
-    return MinedNegatives(ds, audit, stats)
+    return MinedNegatives(ds, audit, _stats(idx, guard, chosen, ds, source, range_min, range_max, short, filled, audit, t0))
 
 # %% ../nbs/08_mining.ipynb #2b28a9c3
 def fill_random(chosen:list,          # per query: [(doc, score)] after selection
