@@ -73,6 +73,8 @@ class CombinedLoss(nn.Module):
             if v < 0: raise ValueError(f"CombinedLoss: {k} must be >= 0, got {v}")
         if scale <= 0: raise ValueError(f"CombinedLoss: scale must be > 0, got {scale}")
         self.model, self.scale, self.margin = model, scale, margin
+        from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+        self.mnrl = MultipleNegativesRankingLoss(model, scale=scale)   # the InfoNCE term is sentence-transformers' own MNRL
         self.infonce_weight, self.triplet_weight, self.align_weight = infonce_weight, triplet_weight, align_weight
         if align_weight and base_model is None: base_model = copy.deepcopy(model)
         self.base_model = base_model.requires_grad_(False).eval() if align_weight else None
@@ -99,7 +101,8 @@ class CombinedLoss(nn.Module):
                        )->dict[str, Tensor]:
         "Unweighted 'infonce', 'triplet' and 'align' terms (align is 0 without base embeddings)."
         align = alignment_loss(embeddings, base_embeddings) if base_embeddings is not None else embeddings[0].sum() * 0.
-        return dict(infonce=info_nce(embeddings, self.scale), triplet=hardest_negative_triplet(embeddings, self.margin), align=align)
+        return dict(infonce=self.mnrl.compute_loss_from_embeddings(list(embeddings), None),
+                    triplet=hardest_negative_triplet(embeddings, self.margin), align=align)
 
     def compute_loss_from_embeddings(self, embeddings:list[Tensor],           # model's embeddings: anchor, positive, negative_1, ...
                                      labels:Tensor|None=None,                # unused
