@@ -20,7 +20,7 @@ def main():
     p.add_argument('--out', default='results/encode_cpu.json')
     a = p.parse_args()
     import torch
-    from embedtune.core import make_manifest, write_json
+    from _common import save
     from embedtune.data import load_beir
     from embedtune.encode import encode, token_lengths
     from embedtune.models import load_model
@@ -48,8 +48,8 @@ def main():
                torch_threads=torch.get_num_threads(), times=best, times_all_runs=raw, speedup_vs_st_default=speed,
                speedup_default_vs_st_default=speed['embedtune_tok2048'],
                speedup_default_vs_best_st=round(min(v for k, v in best.items() if k.startswith('st_')) / best['embedtune_tok2048'], 2),
-               max_abs_diff=diff, manifest=make_manifest(vars(a), a.seed, data.files))
-    write_json(res, a.out)
+               max_abs_diff=diff)
+    save(res, a.out, vars(a), a.seed, data.files)
     for k in best: print(f"  {k:<20} {best[k]:7.2f} s  {speed[k]:.2f}x of st_bs32")
     print(f"embedtune default (2048 tokens) is {res['speedup_default_vs_st_default']}x sentence-transformers' default (batch 32) "
           f"and {res['speedup_default_vs_best_st']}x its best fixed batch size -> {a.out}")

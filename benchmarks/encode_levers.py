@@ -29,7 +29,8 @@ mean cosine of a text's vector to its reference vector. Variants alternate over 
 results/encode_levers.json (raw times, ratios, differences, manifest).
 Usage: python benchmarks/encode_levers.py [--docs 500] [--queries 100] [--repeats 2]
 """
-import argparse, json, os, random, subprocess, sys, tempfile, time
+import argparse, json, os, random, sys, tempfile, time
+from _common import fresh_many
 import numpy as np
 
 VARIANTS = ('fp32', 'fp32_glibc_default', 'fp32_1thread', 'fp32_2proc', 'fp32_2threads', 'eager_attention', 'bf16_autocast', 'bf16_weights',
@@ -99,17 +100,12 @@ def run_variant(variant, texts, root, rnd):
         import shutil; shutil.rmtree(env['TORCHINDUCTOR_CACHE_DIR'], ignore_errors=True)
     parts = [texts[:len(texts) // 2], texts[len(texts) // 2:]] if variant == 'fp32_2proc' else [texts]
     threads = 1 if variant in ('fp32_1thread', 'fp32_2proc', 'fp32_2threads') else 0
-    procs, outs = [], []
+    argss, outs = [], []
     for i, part in enumerate(parts):
         tp, op = os.path.join(root, f'texts-{i}.json'), os.path.join(root, f'out-{i}.npy')
         json.dump(part, open(tp, 'w')); outs.append(op)
-        procs.append(subprocess.Popen([sys.executable, '-c', WORKER, variant, tp, op, str(threads or os.cpu_count())],
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
-    res = []
-    for p in procs:
-        o, e = p.communicate()
-        if p.returncode != 0: raise RuntimeError(f'{variant} failed: {e[-800:]}')
-        res.append(json.loads(o.strip().splitlines()[-1]))
+        argss.append(['-c', WORKER, variant, tp, op, str(threads or os.cpu_count())])
+    res = fresh_many(argss, env)
     # parallel processes: wall time is the slower one's (they start together; setups overlap too)
     return max(r['setup'] for r in res), max(r['encode'] for r in res), np.concatenate([np.load(o) for o in outs])
 
@@ -121,7 +117,7 @@ def main():
     p.add_argument('--out', default='results/encode_levers.json')
     a = p.parse_args()
     import torch
-    from embedtune.core import make_manifest, write_json
+    from _common import save
     from embedtune.data import load_beir
     data = load_beir('scifact', splits=['train'])
     texts = [data.doc_text(d) for d in list(data.corpus)[:a.docs]] + [data.queries[q] for q in list(data.qrels['train'])[:a.queries]]
@@ -148,9 +144,8 @@ def main():
                cpu_count=os.cpu_count(), torch_threads=torch.get_num_threads(), times=best, times_all_runs=raw,
                speedup_encode_vs_fp32=ratio, speedup_setup_and_encode_vs_fp32=ratio_total,
                n_texts_scifact_mining=n_full, projected_scifact_mining_encode_seconds=projected, max_abs_diff_vs_fp32=diff,
-               cosine_vs_fp32=cosine,
-               manifest=make_manifest(vars(a), a.seed, data.files))
-    write_json(res, a.out)
+               cosine_vs_fp32=cosine)
+    save(res, a.out, vars(a), a.seed, data.files)
     for v in variants:
         print(f"  {v:<16} encode {best[v]['encode']:7.2f} s ({ratio[v]:.2f}x fp32), with setup {ratio_total[v]:.2f}x; max |diff| {diff[v]:.1e}; "
               f"cosine min {cosine[v]['min']:.4f}; SciFact mining projection {projected[v]:.0f} s")

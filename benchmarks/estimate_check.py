@@ -8,7 +8,7 @@ Prints estimated vs measured seconds and extra bytes; writes results/estimate_ch
 Usage: python benchmarks/estimate_check.py [--config configs/mine_scifact.yaml]
                                            [--set source=dense --set vote=null --out results/estimate_check_dense.json]
 """
-import argparse, dataclasses, json, os, subprocess, sys, tempfile, time
+import argparse, dataclasses, json, os, sys, tempfile, time
 
 def worker(what, config, over):
     "One fresh process: `estimate` prints estimate_run's dict; `mine` prints mine's seconds and extra peak bytes."
@@ -32,15 +32,14 @@ def main():
     import yaml
     over = {k: yaml.safe_load(v) for k, v in (x.split('=', 1) for x in a.set)}
     if a.worker: return worker(a.worker, a.config, over)
-    from embedtune.core import make_manifest, write_json
+    from _common import fresh, save
     from embedtune.mining import MineConfig
     res = {}
     with tempfile.TemporaryDirectory() as root:
         env = dict(os.environ, EMBEDTUNE_CACHE=os.path.join(root, 'cache'))   # empty: the first pass is cold
         sets = [f'--set={k}={json.dumps(v)}' for k, v in over.items()] + [f"--set=output={os.path.join(root, 'neg.jsonl')}",
                                                                            f"--set=audit={os.path.join(root, 'audit.csv')}"]
-        run = lambda what: json.loads(subprocess.run([sys.executable, __file__, '--worker', what, '--config', a.config, *sets], env=env,
-                                                     check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
+        run = lambda what: fresh(__file__, '--worker', what, '--config', a.config, *sets, env=env)
         for phase in ('cold', 'warm'):
             est, real = run('estimate'), run('mine')
             res[phase] = dict(estimate=est, seconds=round(real['seconds'], 1), extra_bytes=real['extra_bytes'],
@@ -49,8 +48,6 @@ def main():
                   f"estimated peak extra {est['bytes_peak'] / 2**20:.0f} MiB / measured {real['extra_bytes'] / 2**20:.0f} MiB "
                   f"({res[phase]['bytes_ratio']}x); the estimate itself took {est['call_seconds']:.1f} s", flush=True)
     cfg = MineConfig.from_yaml(a.config, **over)
-    out = dict(task='estimate_check', config=a.config, overrides=over, **res,
-               manifest=make_manifest(dataclasses.asdict(cfg), cfg.seed, cfg.inputs()[3]))
-    write_json(out, a.out); print(f'-> {a.out}')
+    save(dict(task='estimate_check', config=a.config, overrides=over, **res), a.out, dataclasses.asdict(cfg), cfg.seed, cfg.inputs()[3])
 
 if __name__ == '__main__': main()

@@ -13,7 +13,7 @@ def main():
     p.add_argument('--out', default='results/eval_cache.json')
     a = p.parse_args()
     os.environ['EMBEDTUNE_CACHE'] = tempfile.mkdtemp(prefix='embedtune-bench-')
-    from embedtune.core import make_manifest, write_json
+    from _common import save
     from embedtune.data import load_beir
     from embedtune.evaluate import evaluate_beir
     from embedtune.models import load_model
@@ -23,9 +23,8 @@ def main():
         t = time.perf_counter(); metrics[run] = evaluate_beir(model, data, a.split); times[run] = time.perf_counter() - t
     assert metrics['cold']['ndcg@10'] == metrics['warm']['ndcg@10'], 'cache changed the result'
     res = dict(task='eval_cache', dataset=a.dataset, seconds_cold=round(times['cold'], 2), seconds_warm=round(times['warm'], 2),
-               speedup_warm=round(times['cold'] / times['warm'], 1), ndcg10=metrics['cold']['ndcg@10'],
-               manifest=make_manifest(vars(a), None, data.files))
-    write_json(res, a.out)
+               speedup_warm=round(times['cold'] / times['warm'], 1), ndcg10=metrics['cold']['ndcg@10'])
+    save(res, a.out, vars(a), None, data.files)
     print(f"cold {times['cold']:.1f} s, warm {times['warm']:.2f} s: warm is {res['speedup_warm']}x faster "
           f"(nDCG@10 {res['ndcg10']:.4f} both) -> {a.out}")
 

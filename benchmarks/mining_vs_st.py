@@ -23,6 +23,7 @@ Writes results/mining_vs_st.json (speedup_warm, speedup_cold, overlap, raw times
 Usage: python benchmarks/mining_vs_st.py [--quick] [--skip-memory] [--repeats 5]
 """
 import argparse, json, os, subprocess, sys, tempfile, time
+from _common import fresh
 import numpy as np
 from pathlib import Path
 
@@ -93,11 +94,10 @@ def memory(n_docs, n_q):
         with tempfile.TemporaryDirectory() as d:
             # the cache files are written by one process; a fresh process loads the model and mines, so its peak RSS
             # counts only what mining needs (extra_bytes = peak - RSS after loading the model and the inputs)
-            for phase in ('prepare', 'measure'):
-                r = subprocess.run([sys.executable, '-c', MEM, tool, str(n_docs), str(n_q), d, phase], capture_output=True, text=True)
-                if r.returncode != 0: break
-            if r.returncode != 0: out[tool] = dict(error=r.stderr[-500:]); continue
-            out[tool] = json.loads(r.stdout.strip().splitlines()[-1])
+            try:
+                subprocess.run([sys.executable, '-c', MEM, tool, str(n_docs), str(n_q), d, 'prepare'], check=True, capture_output=True, text=True)
+                out[tool] = fresh('-c', MEM, tool, n_docs, n_q, d, 'measure')
+            except (RuntimeError, subprocess.CalledProcessError) as e: out[tool] = dict(error=str(getattr(e, 'stderr', None) or e)[-500:]); continue
         print(f"  memory {tool}: {out[tool]}", flush=True)
     return out
 
@@ -109,7 +109,7 @@ def main():
     p.add_argument('--mem-queries', type=int, default=2000); p.add_argument('--out', default='results/mining_vs_st.json')
     p.add_argument('--cold-worker', nargs=2, metavar=('TOOL', 'CACHE'), help=argparse.SUPPRESS)
     a = p.parse_args()
-    from embedtune.core import make_manifest, write_json
+    from _common import save
     from embedtune.data import beir_pairs, load_beir, slice_beir
     from embedtune.models import load_model
     data = load_beir('scifact', splits=['train'])
@@ -131,10 +131,7 @@ def main():
             order = cold_tools[rep % len(cold_tools):] + cold_tools[:rep % len(cold_tools)]   # rotated each round
             rnd = {}
             for tool in order:
-                cmd = [sys.executable, __file__, '--cold-worker', tool, os.path.join(root, f'{tool}-{rep}')] + (['--quick'] if a.quick else [])
-                r = subprocess.run(cmd, capture_output=True, text=True)
-                if r.returncode != 0: raise RuntimeError(f'cold {tool} failed: {r.stderr[-800:]}')
-                rnd[tool] = round(json.loads(r.stdout.strip().splitlines()[-1])['seconds'], 3)
+                rnd[tool] = round(fresh(__file__, '--cold-worker', tool, os.path.join(root, f'{tool}-{rep}'), *(['--quick'] if a.quick else []))['seconds'], 3)
                 raw.setdefault(f'{tool}_cold', []).append(rnd[tool]); print(f"{tool:<10} cold #{rep+1}: {rnd[tool]:8.2f} s", flush=True)
             rounds.append(rnd)
         # warm (in this process): the last round's cache is in place; best of 5
@@ -167,8 +164,7 @@ def main():
         if all('extra_bytes' in mem[t] for t in mem):
             res['memory_ratio_st'] = round(mem['st']['extra_bytes'] / mem['embedtune']['extra_bytes'], 2)
             res['memory_ratio_st_faiss'] = round(mem['st_faiss']['extra_bytes'] / mem['embedtune']['extra_bytes'], 2)
-    res['manifest'] = make_manifest(dict(vars(a), **SETTINGS), None, data.files)
-    write_json(res, a.out)
+    save(res, a.out, dict(vars(a), **SETTINGS), None, data.files)
     print(f"cold ratio per round (ST's faster variant / ours): {res['cold_ratio_per_round']}")
     print(f"speedup cold {res['speedup_cold']}x (median of rounds; bar 1.0; fastest runs: {res['speedup_cold_best_of']}x), warm {res['speedup_warm']}x (bar 1.5) vs the faster sentence-transformers "
           f"variant (cold vs its hand-tuned batch 8: {res['speedup_cold_vs_st_bs8']}x, vs it with the tuned allocator: {res['speedup_cold_vs_st_malloc']}x); overlap {res['overlap']} (bar 0.9)" + (f"; extra peak memory: ST {res.get('memory_ratio_st')}x, ST+faiss "

@@ -46,7 +46,7 @@ def _mean_std(xs): return (statistics.fmean(xs), statistics.stdev(xs) if len(xs)
 
 def summarise(out_dir, out):
     import numpy as np
-    from embedtune.core import make_manifest, write_json
+    from _common import save
     from embedtune.evaluate import paired_bootstrap
     runs = {}
     for name in RECIPES:
@@ -81,9 +81,8 @@ def summarise(out_dir, out):
         pairs[f'{b} - {a}'] = dict(seeds=common, diff=pb['diff'], ci=[pb['low'], pb['high']], p_value=pb['p_value'],
                                    seed_std=spread, verdict='within noise' if noise else ('better' if pb['diff'] > 0 else 'worse'))
     files = [f for r in table.values() for f in r['files']]
-    write_json(dict(task='scifact_seeds', selection='recipe with the best mean dev nDCG@10 (dev = held-out train queries, whole corpus)',
-                    chosen=chosen, recipes=table, pairwise=pairs, overlap_queries=list(OVERLAP_QUERIES),
-                    manifest=make_manifest(dict(recipes=RECIPES, seeds=list(SEEDS)), None, files)), out)
+    save(dict(task='scifact_seeds', selection='recipe with the best mean dev nDCG@10 (dev = held-out train queries, whole corpus)',
+              chosen=chosen, recipes=table, pairwise=pairs, overlap_queries=list(OVERLAP_QUERIES)), out, dict(recipes=RECIPES, seeds=list(SEEDS)), None, files)
     from embedtune.evaluate import table as grid
     f = lambda m, s: f"{m:.4f}" + (f" ± {s:.4f}" if s is not None else '')
     print(grid([[n, len(r['seeds']), f(r['dev_mean'], r['dev_std']), f(r['mean'], r['std']), f(r['mean_without_overlap'], r['std_without_overlap'])]

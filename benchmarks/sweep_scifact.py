@@ -60,7 +60,8 @@ def main():
     if a.list:
         for k, v in VARIANTS.items(): print(f'{k:<22} {v}')
         return
-    from embedtune.core import make_manifest, read_config, write_json
+    from embedtune.core import read_config
+    from _common import save
     from embedtune.train import TrainConfig, train
     names = [] if a.summary else a.only if a.only is not None else list(VARIANTS)
     unknown = [n for n in names if n not in VARIANTS]
@@ -76,8 +77,7 @@ def main():
     rows = [_row(n, VARIANTS[n], Path('results/sweep')/f'{n}.json') for n in VARIANTS if (Path('results/sweep')/f'{n}.json').exists()]
     rows += [_row(n, f, f) for n, f in CONFIG_RUNS.items() if Path(f).exists()]
     files = [Path(r['result_file']) for r in rows]   # each run's own manifest (config, seed, versions, data sha256) is in its file
-    write_json(dict(task='sweep_scifact', base=a.base, runs=rows,
-                    manifest=make_manifest(dict(base=a.base, variants=VARIANTS, config_runs=CONFIG_RUNS), 42, files)), a.out)
+    save(dict(task='sweep_scifact', base=a.base, runs=rows), a.out, dict(base=a.base, variants=VARIANTS, config_runs=CONFIG_RUNS), 42, files)
     from embedtune.evaluate import table
     rows = sorted(rows, key=lambda r: (r['dev_ndcg10'] is None, -(r['dev_ndcg10'] or 0)))   # chosen on dev; runs without a dev split last
     print(table([[r['variant'], r['dev_ndcg10'], r['ndcg10'], r['stsb_after'], f"{r['minutes']:.1f}"] for r in rows],
