@@ -55,7 +55,8 @@ def build_parser()->argparse.ArgumentParser:
     m.add_argument('--check', action='store_true', help='validate the config and its inputs (data, window, outputs); encode and write nothing')
     return p
 
-def cmd_mine(a)->int:
+def cmd_mine(a # parsed arguments of `embedtune mine`
+            )->int:
     from embedtune.mining import MineConfig, mine
     over = {**_parse_set(a.set), **{k: getattr(a, k) for k in _MINE_FLAGS if getattr(a, k) is not None}}
     cfg = MineConfig.from_yaml(a.config, **over)
@@ -75,7 +76,8 @@ def cmd_mine(a)->int:
     if cfg.output: print(f'wrote {cfg.output}' + (f' and {cfg.audit}' if cfg.audit else ''))
     return 0
 
-def cmd_eval(a)->int:
+def cmd_eval(a # parsed arguments of `embedtune eval`
+            )->int:
     from embedtune.core import check_writable, data_path
     from embedtune.evaluate import evaluate_path, result_table
     if a.batch_size < 1: raise ConfigError(f"--batch-size must be a positive integer, got {a.batch_size}")
@@ -86,7 +88,8 @@ def cmd_eval(a)->int:
     if a.output: write_json(res, a.output); print(f'wrote {a.output}')
     return 0
 
-def cmd_train(a)->int:
+def cmd_train(a # parsed arguments of `embedtune train`
+             )->int:
     from embedtune.train import TrainConfig, train
     over = _parse_set(a.set)
     if a.output: over['result'] = a.output

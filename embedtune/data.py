@@ -66,7 +66,8 @@ class BeirData:
     path: Path|None = None
     files: list = field(default_factory=list)  # files read, for the manifest
 
-    def doc_text(self, did:str)->str:
+    def doc_text(self, did:str # a corpus doc id
+                )->str:
         "Text used to embed document `did`: title + ' ' + text, stripped."
         d = self.corpus[did]
         return f"{d.get('title') or ''} {d.get('text') or ''}".strip()

@@ -65,7 +65,9 @@ def batch_plan(lengths,                 # token count of each text
         out.append(order[i:i+n]); i += n
     return out
 
-def token_lengths(model, texts:list[str])->np.ndarray|None:
+def token_lengths(model,          # a SentenceTransformer (or any encoder; without a tokenizer: None)
+                  texts:list[str]  # texts to measure
+                 )->np.ndarray|None:
     "Token count of each text after truncation to the model's `max_seq_length`; None when the model has no tokenizer."
     tok, msl = getattr(model, 'tokenizer', None), getattr(model, 'max_seq_length', None)
     if tok is None or not callable(tok) or not msl: return None
@@ -77,11 +79,11 @@ def token_lengths(model, texts:list[str])->np.ndarray|None:
     except Exception: return None
     return out
 
-def auto_batch_tokens(model)->int|None:
+def auto_batch_tokens(model # the encoder (its device decides)
+                     )->int|None:
     "Default `max_batch_tokens`: 2048 on a CPU (cache-sized batches), None (only `batch_size` caps) on an accelerator."
     dev = getattr(model, 'device', None)
     return 2048 if dev is None or getattr(dev, 'type', str(dev)) == 'cpu' else None
-
 
 # %% ../nbs/03_encode.ipynb #f121b7ea
 @functools.cache
@@ -122,7 +124,11 @@ def _encode_planned(model, texts:list[str], batch_size:int, max_tokens:int|None,
     _trim_heap()
     return out
 
-def cache_path(model, texts:list[str], fingerprint:str|None=None, folder:Path|None=None)->Path:
+def cache_path(model,                   # the encoder
+               texts:list[str],         # the texts, in order
+               fingerprint:str|None=None, # precomputed `model_fingerprint(model)`
+               folder:Path|None=None    # cache folder (default: $EMBEDTUNE_CACHE/embeddings)
+              )->Path:
     "Where `encode` caches the embeddings of `texts` by `model` (it exists once they are cached)."
     return (folder or cache_dir('embeddings'))/f'{fingerprint or model_fingerprint(model)}-{hash_texts(list(texts))[:24]}.npy'
 
@@ -165,7 +171,8 @@ def _rss()->int|None:
     try: return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
     except (OSError, ValueError, AttributeError): return None
 
-def measure_peak(fn)->tuple:
+def measure_peak(fn # a function of no arguments to run and measure
+                )->tuple:
     "`(fn(), extra_bytes)`: `fn`'s result and the peak resident memory above the start while it ran (sampled every 2 ms; None off Linux)."
     base, peak, done = _rss(), [0], threading.Event()
     def poll():
@@ -181,7 +188,7 @@ def measure_peak(fn)->tuple:
 def encode_probe(model,           # encoder
                  texts:list[str], # texts like those to be encoded (e.g. the corpus and the queries)
                  n:int=64,        # texts timed: a random sample of `texts`
-                 seed:int=0
+                 seed:int=0       # seed of the sample
                 )->dict:
     "Encode a random sample of `texts` (nothing cached): `texts_per_second` and `bytes_working`, the peak extra resident memory while encoding (None off Linux)."
     if not texts: raise ValueError('encode_probe needs at least one text')

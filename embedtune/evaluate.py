@@ -78,7 +78,10 @@ def ir_metrics(run:dict,   # qid -> {docid: score}
     return out
 
 # %% ../nbs/05_evaluate.ipynb #1b9134b3
-def trec_eval_metrics(run:dict, qrels:dict, k:int=10)->dict:
+def trec_eval_metrics(run:dict,   # qid -> {docid: score}
+                      qrels:dict, # qid -> {docid: graded relevance}
+                      k:int=10    # cut-off
+                     )->dict:
     "Per-query nDCG/MAP/Recall at `k` and reciprocal rank from `pytrec_eval` (the reference implementation)."
     import pytrec_eval
     cut = {q: {d: float(s) for d, s in r.items()} for q, r in run.items()}
@@ -100,7 +103,9 @@ def bootstrap_ci(values,              # per-query values
 
 def paired_bootstrap(before:dict,  # qid -> value of system A
                      after:dict,   # qid -> value of system B (same qids)
-                     n:int=2000, alpha:float=0.05, seed:int=0
+                     n:int=2000,   # bootstrap resamples of the queries
+                     alpha:float=0.05, # 1 - confidence of the interval
+                     seed:int=0    # resampling seed
                     )->dict:
     "Mean of after-before over shared queries, its bootstrap interval, and p = P(diff <= 0)."
     qs = sorted(set(before) & set(after)); d = np.array([after[q] - before[q] for q in qs])
@@ -124,7 +129,8 @@ def evaluate_beir(model,              # encoder
 
 def evaluate_sts(model,            # encoder
                  ds,               # Dataset(sentence1, sentence2, score)
-                 batch_size:int=64, cache:bool=True
+                 batch_size:int=64, # encode batch size
+                 cache:bool=True   # use the embedding cache
                 )->dict:
     "Spearman and Pearson correlation of cosine similarity with the gold scores."
     from scipy.stats import pearsonr, spearmanr

@@ -26,7 +26,11 @@ __all__ = ['STRATEGIES', 'DROP_RULES', 'FORMATS', 'SOURCES', 'FILLS', 'check_sel
 # %% ../nbs/08_mining.ipynb #34596163
 STRATEGIES = ('top', 'random', 'semi-hard')
 
-def check_selection(num_negatives:int, range_min:int, range_max:int, strategy:str):
+def check_selection(num_negatives:int, # negatives per query
+                    range_min:int,     # first rank of the window (0-based, among the survivors)
+                    range_max:int,     # end of the window (exclusive)
+                    strategy:str       # 'top', 'random' or 'semi-hard'
+                   ):
     "Validate the selection settings; `ValueError` with a one-line message."
     if strategy not in STRATEGIES: raise ValueError(f"sampling_strategy must be one of {list(STRATEGIES)}, got {strategy!r}")
     if num_negatives < 1: raise ValueError(f"num_negatives must be >= 1, got {num_negatives}")
@@ -48,9 +52,15 @@ class Guard:
     is_duplicate: Callable|None = None   # (i, j) -> True if doc j is a (near-)copy of a positive of query i
     vote: Callable|None = None           # (i, docs) -> bools: True where a second opinion rates the doc as relevant as a positive
 
-    def lowest_positive(self, i:int)->float|None: return min(self.positive_scores[i]) if len(self.positive_scores[i]) else None
+    def lowest_positive(self, i:int # query index
+                       )->float|None:
+        "The lowest score among query `i`'s positives (None without positives)."
+        return min(self.positive_scores[i]) if len(self.positive_scores[i]) else None
 
-    def reason(self, i:int, doc:int, score:float)->str|None:
+    def reason(self, i:int,     # query index
+               doc:int,         # candidate doc index
+               score:float      # its score
+              )->str|None:
         "Why candidate `doc` (scored `score`) may not be a negative of query `i`: the first rule of `DROP_RULES` that holds, else None."
         low = self.lowest_positive(i)
         return next((name for name, holds in DROP_RULES if holds(self, i, doc, score, low)), None)
@@ -83,9 +93,12 @@ def screen(guard:Guard,        # the rules
     return [(j, s) for (j, s, _), v in zip(passed, vetoed) if not v], audit
 
 def pick(survivors:list,       # [(doc, score)] in rank order
-         num_negatives:int, range_min:int, range_max:int, # how many, from which window of the survivors
+         num_negatives:int,    # how many
+         range_min:int,        # first rank of the window (among the survivors)
+         range_max:int,        # end of the window (exclusive)
          strategy:str,         # 'top' / 'semi-hard': the first ones; 'random': a sample, reported hardest first
-         rng:random.Random)->list:
+         rng:random.Random     # the sampler of 'random'
+        )->list:
     "The negatives taken from the survivors' window `[range_min, range_max)`."
     window = survivors[range_min:range_max]
     if strategy == 'random': return sorted(rng.sample(window, min(num_negatives, len(window))), key=lambda x: -x[1])
@@ -112,7 +125,7 @@ def select_negatives(cand_idx:np.ndarray,    # (n_q, k) candidate doc indices, b
 # %% ../nbs/08_mining.ipynb #2e7c1797
 def resolve_threshold(value,            # None, a number, or 'pNN' (a percentile)
                       scores:np.ndarray, # the score distribution (candidate scores)
-                      name:str='threshold'
+                      name:str='threshold' # the setting's name, for the error message
                      )->float|None:
     "A number from `value`: itself, or the given percentile of `scores`."
     if value is None or isinstance(value, (int, float)): return value
@@ -139,7 +152,10 @@ class MinedNegatives:
         import pandas as pd
         return pd.DataFrame(self.audit, columns=['anchor', 'candidate', 'rank', 'score', 'positive_score', 'reason'])
 
-    def save(self, path:str|Path, audit_path:str|Path|None=None, suffix:str|None=None)->Path:
+    def save(self, path:str|Path,              # .jsonl or .parquet
+             audit_path:str|Path|None=None,    # also write the audit here (.jsonl or .csv)
+             suffix:str|None=None              # the format when `path` has another suffix (a temp file)
+            )->Path:
         "Write the dataset (`.jsonl` or `.parquet` by `suffix` or the path's, atomically) and optionally the audit (`.jsonl`/`.csv`)."
         path = Path(path); suffix = suffix or path.suffix
         if suffix not in ('.jsonl', '.parquet'): raise ValueError(f"{path}: output must end in .jsonl or .parquet")
@@ -149,7 +165,9 @@ class MinedNegatives:
         if audit_path: self.save_audit(audit_path)
         return path
 
-    def save_audit(self, path:str|Path, suffix:str|None=None)->Path:
+    def save_audit(self, path:str|Path,     # .csv or .jsonl
+                   suffix:str|None=None     # the format when `path` has another suffix (a temp file)
+                  )->Path:
         "Write the audit as `.csv` or `.jsonl` (by `suffix` or the path's), atomically."
         path = Path(path)
         with atomic_write(path) as tmp:
@@ -177,7 +195,10 @@ def _filtered(sampling_strategy:str, *limits)->bool:
     "Semi-hard sampling, or any of `limits` (max/min score, margins, vote) set: the derived window is 10x wider."
     return sampling_strategy == 'semi-hard' or any(v is not None for v in limits)
 
-def mining_window(num_negatives:int, range_min:int, range_max:int|None, sampling_strategy:str,
+def mining_window(num_negatives:int,   # negatives per query
+                  range_min:int,       # first rank of the window
+                  range_max:int|None,  # end of the window (None: derived)
+                  sampling_strategy:str, # 'top', 'random' or 'semi-hard'
                   filters:bool,    # any score filter, margin or vote is on (or semi-hard): a wider derived window
                   max_pos:int,     # most positives of one query
                   n_docs:int,      # corpus size
@@ -217,9 +238,13 @@ def index_pairs(anchors:list[str],             # anchor texts, one per pair
 def candidates(source:str,           # 'dense', 'bm25' or 'hybrid'
                k:int,                # candidates per anchor
                anchors:list[str],    # anchor texts (for BM25)
-               Q=None, C=None,       # anchor and candidate embeddings (dense, hybrid, and cosine re-scoring)
+               Q=None,               # anchor embeddings (dense, hybrid, and cosine re-scoring)
+               C=None,               # candidate embeddings
                bm25:Bm25|None=None,  # BM25 index over the candidate texts (bm25, hybrid)
-               index:str='flat', fusion:str='rrf', hybrid_weight:float=0.5, show_progress:bool=False
+               index:str='flat',     # dense search index: flat, faiss-flat, hnsw, ivf
+               fusion:str='rrf',     # hybrid: 'rrf' or 'weighted'
+               hybrid_weight:float=0.5, # hybrid 'weighted': the dense share
+               show_progress:bool=False # a progress bar over the dense search
               )->tuple[np.ndarray, np.ndarray]:
     "`(scores, indices)` of each anchor's top-k candidates; scored by cosine whenever there are embeddings, else by BM25."
     if source == 'dense': return search(Q, C, k, index, show_progress=show_progress)
@@ -229,7 +254,11 @@ def candidates(source:str,           # 'dense', 'bm25' or 'hybrid'
     return np.where(I >= 0, np.einsum('qd,qkd->qk', Q, C[np.maximum(I, 0)]), -np.inf).astype(np.float32), I
 
 def vote_rule(vote,                  # 'bm25', a cross-encoder (has `predict`), or a second encoder (has `encode`)
-              idx:PairIndex, bm25:Bm25|None, vote_ratio:float=1.0, batch_size:int=64, cache:bool=True
+              idx:PairIndex,         # the mining inputs (`index_pairs`)
+              bm25:Bm25|None,        # BM25 index over `idx.texts` (for vote='bm25')
+              vote_ratio:float=1.0,  # veto at this share of the lowest-rated positive's rating
+              batch_size:int=64,     # batch size of the second model
+              cache:bool=True        # use the embedding cache (second encoder)
              )->Callable:
     "`(i, docs) -> bools`: True where the second opinion rates a candidate at least `vote_ratio` x anchor `i`'s lowest-rated positive."
     if vote == 'bm25':
@@ -246,10 +275,16 @@ def vote_rule(vote,                  # 'bm25', a cross-encoder (has `predict`), 
         def rule(i, docs): return docs_v[docs] @ anchors_v[i] >= vote_ratio * min(float(anchors_v[i] @ docs_v[p]) for p in idx.positives[i])
     return rule
 
-def make_guard(idx:PairIndex, S:np.ndarray, I:np.ndarray, # inputs and candidates (`candidates`)
-               Q=None, C=None, bm25:Bm25|None=None,       # embeddings (cosine scale) or BM25 (without a model)
-               max_score=None, min_score=None,            # numbers, or percentiles ('p95') of the candidates' scores
-               margin:float|None=None, relative_margin:float|None=None,
+def make_guard(idx:PairIndex,                             # the mining inputs (`index_pairs`)
+               S:np.ndarray,                              # candidates' scores (`candidates`)
+               I:np.ndarray,                              # candidates' indices
+               Q=None,                                    # anchor embeddings (cosine scale)
+               C=None,                                    # candidate embeddings
+               bm25:Bm25|None=None,                       # or BM25 (without a model): positives scored by it
+               max_score=None,                            # ceiling: a number or a percentile ('p95') of the candidates' scores
+               min_score=None,                            # floor: a number or a percentile
+               margin:float|None=None,                    # absolute margin below the lowest positive score
+               relative_margin:float|None=None,           # relative margin below it
                dup_threshold:float|None=None,             # cosine at which a candidate is a copy of a positive (needs embeddings)
                vote:Callable|None=None                    # a `vote_rule`
               )->Guard:
@@ -337,7 +372,8 @@ def fill_random(chosen:list,          # per query: [(doc, score)] after selectio
                 n_docs:int,           # corpus size
                 num_negatives:int,    # negatives wanted per query
                 seed:int=0,           # sampling seed
-                Q=None, C=None        # query/corpus embeddings, to score the fill (else score None)
+                Q=None,               # query embeddings, to score the fill (else score None)
+                C=None                # corpus embeddings
                )->tuple[list, int]:
     "Top up short queries with random documents outside their candidates and positives: `(chosen, n_filled)`."
     rng = np.random.default_rng(seed); out, n = [], 0
@@ -354,9 +390,11 @@ def fill_random(chosen:list,          # per query: [(doc, score)] after selectio
         out.append(c + [(j, score(j)) for j in picks]); n += len(picks)
     return out, n
 
-
 # %% ../nbs/08_mining.ipynb #4149015c
-def beir_mining_inputs(data:BeirData, split:str='train', pairs:list|None=None)->tuple[list, list, list]:
+def beir_mining_inputs(data:BeirData,       # BEIR data
+                       split:str='train',   # qrels split of the pairs
+                       pairs:list|None=None # or: (anchor, positive) texts
+                      )->tuple[list, list, list]:
     "`(anchors, positives, corpus)` texts that `mine_beir` mines with; `DataError` for a split without positives or an empty corpus."
     if pairs is None:
         pairs = beir_pair_rows(data, split)   # DataError when the split is missing
@@ -486,7 +524,10 @@ class MineConfig:
             v = getattr(self, k); ok = ('.jsonl', '.parquet') if k == 'output' else ('.jsonl', '.csv')
             if v is not None and Path(v).suffix not in ok: raise ConfigError(f"{source}: key {k!r} must end in {' or '.join(ok)}, got {v!r}")
 
-    def check_window(self, max_pos:int, n_docs:int, source:str='config'):
+    def check_window(self, max_pos:int,     # most positives of one anchor
+                     n_docs:int,             # candidate texts
+                     source:str='config'     # where the settings came from, for the message
+                    ):
         "The checks `mine_hard_negatives` makes on the rank window, before any encoding: `ConfigError` naming `source`."
         try: mining_window(self.num_negatives, self.range_min, self.range_max, self.sampling_strategy,
                            _filtered(self.sampling_strategy, self.max_score, self.min_score, self.margin, self.relative_margin, self.vote),
@@ -523,7 +564,7 @@ def check_mine(config:MineConfig|dict|str|Path # a MineConfig, a dict, or a YAML
 
 def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
          model=None,                       # an already loaded encoder (default: load `config.model`)
-         log=print
+         log=print                         # progress messages (None: silent)
         )->MinedNegatives:
     "Run a mining config: load data and model, mine, write outputs (atomically) and a summary JSON."
     from embedtune.models import load_model

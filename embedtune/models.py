@@ -97,7 +97,8 @@ def _load_adapter(folder, device, max_seq_length, trust_remote_code, **kwargs):
     base.embedtune_name = str(folder)
     return base
 
-def model_name(model)->str:
+def model_name(model # a loaded model
+              )->str:
     "The name a model was loaded by (the packaged default reads 'all-MiniLM-L6-v2'); class name otherwise."
     return getattr(model, 'embedtune_name', None) or type(model).__name__
 
@@ -165,7 +166,8 @@ def add_lora(model,                 # a SentenceTransformer (modified in place)
     enc = _encoder(model); enc.model = get_peft_model(enc.model, cfg)
     return model
 
-def has_lora(model)->bool:
+def has_lora(model # a SentenceTransformer
+            )->bool:
     "True if the model's encoder is a peft model."
     return hasattr(model, '__getitem__') and hasattr(getattr(model[0], 'model', None), 'merge_and_unload')
 

@@ -19,7 +19,7 @@ def search(q:np.ndarray,       # query embeddings (n_q, d), normalised
            batch:int=1024,     # queries per search call
            add_chunk:int=100_000, # corpus rows added to a FAISS index at a time
            max_block:int=2**24,   # "flat": at most this many scores (x4 bytes) in memory at once
-           show_progress:bool=False
+           show_progress:bool=False # a progress bar over the query blocks
                     )->tuple[np.ndarray, np.ndarray]:
     "Top-k inner-product search (cosine on normalised vectors): `(scores, indices)` of shape (n_q, min(k, n_d)), best first; -1 pads."
     from tqdm.auto import tqdm
@@ -53,7 +53,8 @@ def search(q:np.ndarray,       # query embeddings (n_q, d), normalised
 class Bm25:
     "A bm25s index over `corpus` that retrieves candidates and scores (query, doc) pairs."
     def __init__(self, corpus:list[str], # documents
-                 k1:float=1.5, b:float=0.75):
+                 k1:float=1.5,   # term-frequency saturation
+                 b:float=0.75):  # document-length normalisation
         import bm25s
         self.bm25s = bm25s
         self.retriever = bm25s.BM25(k1=k1, b=b)
@@ -62,7 +63,9 @@ class Bm25:
 
     def _tok(self, texts): return self.bm25s.tokenize(list(texts), stopwords='en', show_progress=False, return_ids=False)
 
-    def candidates(self, queries:list[str], k:int)->tuple[np.ndarray, np.ndarray]:
+    def candidates(self, queries:list[str], # query texts
+                   k:int                # candidates per query
+                  )->tuple[np.ndarray, np.ndarray]:
         "Top-k `(scores, indices)` per query, best first (-1 pads queries with fewer matching docs)."
         k = min(k, self.n); S = np.zeros((len(queries), k), np.float32); I = np.full((len(queries), k), -1, np.int64)
         for qi, toks in enumerate(self._tok(queries)):
@@ -72,7 +75,9 @@ class Bm25:
             keep = sc[top] > 0; S[qi, :keep.sum()] = sc[top][keep]; I[qi, :keep.sum()] = top[keep]
         return S, I
 
-    def score(self, query:str, idx)->np.ndarray:
+    def score(self, query:str, # one query text
+              idx             # document indices to score
+             )->np.ndarray:
         "BM25 scores of the docs `idx` for one query."
         toks = self._tok([query])[0]
         return self.retriever.get_scores(toks)[np.asarray(idx)] if toks else np.zeros(len(idx), np.float32)

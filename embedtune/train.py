@@ -173,7 +173,9 @@ OWN_ARGS = {'output_dir': 'output_dir', 'num_train_epochs': 'epochs', 'per_devic
             'seed': 'seed', 'data_seed': 'seed', 'max_steps': 'max_steps', 'lr_scheduler_type': 'scheduler', 'warmup_steps': 'warmup_ratio',
             'gradient_accumulation_steps': 'gradient_accumulation_steps', 'weight_decay': 'weight_decay'}
 
-def build_loss(model, cfg:TrainConfig):
+def build_loss(model,          # the SentenceTransformer to train
+               cfg:TrainConfig # the run's (or stage's) config
+              ):
     "The loss of `cfg` for `model` (`scale` goes to the InfoNCE-type losses; `loss_params` to any)."
     from embedtune.losses import make_loss
     params = dict(cfg.loss_params or {})
@@ -222,7 +224,9 @@ def _rank()->tuple[int, int]:
 
 def dev_evaluator(data:BeirData,      # data with a 'dev' split
                   corpus_size:int|None=2000, # dev corpus: positives + random docs up to this size (None: all)
-                  seed:int=0, batch_size:int=64):
+                  seed:int=0,       # seed of the distractor sample
+                  batch_size:int=64 # encode batch size
+                 ):
     "A `BeirEvaluator` named 'dev' on the held-out train queries: embedtune's graded metrics, primary metric `dev_ndcg@10`."
     dev = slice_beir(BeirData(data.corpus, data.queries, {'dev': data.qrels['dev']}, data.path), None, corpus_size, seed)
     return BeirEvaluator(dev, 'dev', 'dev', batch_size=batch_size)
@@ -232,7 +236,11 @@ def _sample(n:int, size:int|None, seed:int)->list|None:
     if not size or size >= n: return None
     return sorted(random.Random(seed).sample(range(n), size))
 
-def stage_data(cfg:TrainConfig, data:BeirData, model, log=print)->tuple:
+def stage_data(cfg:TrainConfig, # the stage's config
+               data:BeirData,   # the loaded data (with its dev split carved out)
+               model,           # the model (mines the negatives unless `mining_model` is set)
+               log=print        # progress messages
+              )->tuple:
     "Training rows of a stage: pairs from the train qrels or `train_file`, sampled to `sample_size` *before* mining, plus mined negatives if it has a mining block."
     own = load_pairs(data_path(cfg.train_file, cfg.data_root)) if cfg.train_file else None
     rows = own if own is not None else beir_pairs(data, cfg.train_split)
