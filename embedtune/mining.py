@@ -175,7 +175,7 @@ class MinedNegatives:
             else: tmp.write_text(''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in self.audit))
         return path
 
-# %% ../nbs/08_mining.ipynb #2bbfb54b
+# %% ../nbs/08_mining.ipynb #1e8d33eb
 def _build(fmt, anchors, pos_text, pairs, chosen, corpus, num_negatives):
     if fmt == 'triplet':
         rows = [(anchors[qi], pos_text[pi], corpus[j]) for qi, pi in pairs for j, _ in chosen[qi]]
@@ -212,6 +212,7 @@ def mining_window(num_negatives:int,   # negatives per query
                          f"of {n_docs} documents can give a query with {max_pos} positive(s)")
     return range_max, min(n_docs, range_max + max_pos + (16 if dedup else 0))
 
+# %% ../nbs/08_mining.ipynb #5a8dfd2b
 @dataclass
 class PairIndex:
     "Mining inputs by index: every text once, and each anchor's positives as indices into the candidate texts."
@@ -235,6 +236,7 @@ def index_pairs(anchors:list[str],             # anchor texts, one per pair
         if a in anchor_at: pos[anchor_at[a]] |= {where[p] for p in ps if p in where}
     return PairIndex(texts, distinct, pos, pairs)
 
+# %% ../nbs/08_mining.ipynb #d88283f2
 def candidates(source:str,           # 'dense', 'bm25' or 'hybrid'
                k:int,                # candidates per anchor
                anchors:list[str],    # anchor texts (for BM25)
@@ -253,6 +255,7 @@ def candidates(source:str,           # 'dense', 'bm25' or 'hybrid'
     if C is None: return S, I
     return np.where(I >= 0, np.einsum('qd,qkd->qk', Q, C[np.maximum(I, 0)]), -np.inf).astype(np.float32), I
 
+# %% ../nbs/08_mining.ipynb #6aa0b0b8
 def vote_rule(vote,                  # 'bm25', a cross-encoder (has `predict`), or a second encoder (has `encode`)
               idx:PairIndex,         # the mining inputs (`index_pairs`)
               bm25:Bm25|None,        # BM25 index over `idx.texts` (for vote='bm25')
@@ -299,6 +302,7 @@ def make_guard(idx:PairIndex,                             # the mining inputs (`
     return Guard(idx.positives, pscores, resolve_threshold(max_score, valid, 'max_score'), resolve_threshold(min_score, valid, 'min_score'),
                  margin, relative_margin, is_dup, vote)
 
+# %% ../nbs/08_mining.ipynb #d9609b6e
 def _stats(idx, guard, chosen, ds, source, range_min, range_max, short, filled, audit, t0)->dict:
     reasons = {}
     for a in audit: reasons[a['reason']] = reasons.get(a['reason'], 0) + 1
