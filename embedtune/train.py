@@ -214,7 +214,7 @@ def training_args(cfg:TrainConfig,    # the run's (or stage's) config
     kw.update(cfg.training_args or {}); kw.update(kwargs)
     return SentenceTransformerTrainingArguments(**kw)
 
-# %% ../nbs/10_train.ipynb #a647cad6
+# %% ../nbs/10_train.ipynb #81c4c3ca
 def _metrics(m:dict)->dict: return {k: v for k, v in m.items() if k != 'per_query'}
 
 def _rank()->tuple[int, int]:
@@ -231,6 +231,7 @@ def dev_evaluator(data:BeirData,      # data with a 'dev' split
     dev = slice_beir(BeirData(data.corpus, data.queries, {'dev': data.qrels['dev']}, data.path), None, corpus_size, seed)
     return BeirEvaluator(dev, 'dev', 'dev', batch_size=batch_size)
 
+# %% ../nbs/10_train.ipynb #6937145a
 def _sample(n:int, size:int|None, seed:int)->list|None:
     "Sorted indices of `size` of `n` rows drawn with `seed` (None: keep all)."
     if not size or size >= n: return None
@@ -239,9 +240,10 @@ def _sample(n:int, size:int|None, seed:int)->list|None:
 def stage_data(cfg:TrainConfig, # the stage's config
                data:BeirData,   # the loaded data (with its dev split carved out)
                model,           # the model (mines the negatives unless `mining_model` is set)
-               log=print        # progress messages
+               log=print        # progress messages (None: silent)
               )->tuple:
     "Training rows of a stage: pairs from the train qrels or `train_file`, sampled to `sample_size` *before* mining, plus mined negatives if it has a mining block."
+    log = log or (lambda *a, **k: None)
     own = load_pairs(data_path(cfg.train_file, cfg.data_root)) if cfg.train_file else None
     rows = own if own is not None else beir_pairs(data, cfg.train_split)
     keep = _sample(len(rows), cfg.sample_size, cfg.seed)
@@ -256,6 +258,7 @@ def stage_data(cfg:TrainConfig, # the stage's config
     mined.save_audit(Path(cfg.output_dir)/'mining_audit.jsonl')
     return mined.dataset, mined.stats
 
+# %% ../nbs/10_train.ipynb #5e45e6f9
 def _holdout(cfg:TrainConfig, data:BeirData)->BeirData:
     "`data` with `test_size` of the train queries moved to a 'dev' split; `ConfigError` when a side would be empty."
     try: return holdout(data, cfg.train_split, cfg.test_size, cfg.seed)
@@ -297,6 +300,7 @@ def check_run(config:TrainConfig|dict|str|Path # a TrainConfig, a dict of keys, 
                 eval_queries=len(ev.qrels[cfg.eval_split]), eval_docs=len(ev.corpus), stsb_pairs=len(sts) if sts is not None else None,
                 stages=plan, model=resolve_model(cfg.model), output_dir=cfg.output_dir, result=str(cfg.result or Path(cfg.output_dir)/'result.json'))
 
+# %% ../nbs/10_train.ipynb #64121cca
 def _oom_hint(cfg)->str:
     return (f"CUDA ran out of memory at batch_size={cfg.batch_size}. Lower batch_size and raise gradient_accumulation_steps "
             f"(note: MNRL's in-batch negatives still come from one batch), or use loss: cached_mnrl with "
