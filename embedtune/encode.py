@@ -53,7 +53,7 @@ def model_fingerprint(model # a SentenceTransformer (or any object with `encode`
     else: h.update(repr(getattr(model, 'embedtune_name', type(model).__name__)).encode()); h.update(repr(vars(model)).encode())
     return h.hexdigest()[:16]
 
-# %% ../nbs/03_encode.ipynb #f2346f48
+# %% ../nbs/03_encode.ipynb #2b3bebcf
 def batch_plan(lengths,                 # token count of each text
                batch_size:int=64,       # most texts in a batch
                max_tokens:int|None=None # most padded tokens (texts × longest) in a batch; None: no cap
@@ -65,6 +65,7 @@ def batch_plan(lengths,                 # token count of each text
         out.append(order[i:i+n]); i += n
     return out
 
+# %% ../nbs/03_encode.ipynb #f2306638
 def token_lengths(model,          # a SentenceTransformer (or any encoder; without a tokenizer: None)
                   texts:list[str]  # texts to measure
                  )->np.ndarray|None:
@@ -79,13 +80,14 @@ def token_lengths(model,          # a SentenceTransformer (or any encoder; witho
     except Exception: return None
     return out
 
+# %% ../nbs/03_encode.ipynb #b979e792
 def auto_batch_tokens(model # the encoder (its device decides)
                      )->int|None:
     "Default `max_batch_tokens`: 2048 on a CPU (cache-sized batches), None (only `batch_size` caps) on an accelerator."
     dev = getattr(model, 'device', None)
     return 2048 if dev is None or getattr(dev, 'type', str(dev)) == 'cpu' else None
 
-# %% ../nbs/03_encode.ipynb #f121b7ea
+# %% ../nbs/03_encode.ipynb #710c90f2
 @functools.cache
 def _glibc():
     "The C library when it is glibc (it has `malloc_trim` and `mallopt`), else None."
@@ -105,6 +107,7 @@ def tune_malloc(mib:int=256 # largest block served from the heap, and the free h
     # M_MMAP_THRESHOLD (-3), M_TRIM_THRESHOLD (-1): either alone is slower (setting one fixes both, see the prose)
     return bool(libc.mallopt(-3, mib << 20)) and bool(libc.mallopt(-1, mib << 20))
 
+# %% ../nbs/03_encode.ipynb #39589872
 def _encode_planned(model, texts:list[str], batch_size:int, max_tokens:int|None, progress:bool)->np.ndarray:
     "Normalised float32 embeddings, batched by `batch_plan` over token lengths (one plain `encode` call without a tokenizer)."
     from tqdm.auto import tqdm
@@ -132,6 +135,7 @@ def cache_path(model,                   # the encoder
     "Where `encode` caches the embeddings of `texts` by `model` (it exists once they are cached)."
     return (folder or cache_dir('embeddings'))/f'{fingerprint or model_fingerprint(model)}-{hash_texts(list(texts))[:24]}.npy'
 
+# %% ../nbs/03_encode.ipynb #e1a15198
 def encode(model,                   # a SentenceTransformer or anything with its `encode`
            texts:list[str],         # texts to embed
            batch_size:int=64,       # most texts in a batch
@@ -165,7 +169,7 @@ def encode(model,                   # a SentenceTransformer or anything with its
         except OSError: pass   # e.g. Windows keeps a mapped file: it then stays in the temp folder
     return arr
 
-# %% ../nbs/03_encode.ipynb #f97ed5f5
+# %% ../nbs/03_encode.ipynb #91870da5
 def _rss()->int|None:
     "Resident memory of this process in bytes (Linux; None elsewhere)."
     try: return int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')
@@ -185,6 +189,7 @@ def measure_peak(fn # a function of no arguments to run and measure
         if base is not None: th.join()
     return res, None if base is None else max(0, max(peak[0], _rss()) - base)
 
+# %% ../nbs/03_encode.ipynb #96d1784d
 def encode_probe(model,           # encoder
                  texts:list[str], # texts like those to be encoded (e.g. the corpus and the queries)
                  n:int=64,        # texts timed: a random sample of `texts`

@@ -41,7 +41,7 @@ def retrieve(model,                 # encoder
         run[q] = dict(hits[:k])
     return run
 
-# %% ../nbs/05_evaluate.ipynb #2fe47e27
+# %% ../nbs/05_evaluate.ipynb #325a3d90
 def _ranked(docs:dict, k:int)->list:
     return [d for d, _ in sorted(docs.items(), key=lambda x: (x[1], x[0]), reverse=True)[:k]]
 
@@ -59,6 +59,7 @@ def query_metrics(ranked:list,  # doc ids, best first (already cut)
     return {f'ndcg@{k}': dcg / ideal if ideal else 0., f'mrr@{k}': 1 / (hits[0] + 1) if hits else 0.,
             f'recall@{k}': len(hits) / len(rel) if rel else 0., f'map@{k}': ap, f'hit@{k}': float(bool(hits))}
 
+# %% ../nbs/05_evaluate.ipynb #4c811b1a
 def ir_metrics(run:dict,   # qid -> {docid: score}
                qrels:dict, # qid -> {docid: graded relevance}
                ks=(1, 3, 5, 10, 100), # cut-offs
@@ -90,7 +91,7 @@ def trec_eval_metrics(run:dict,   # qid -> {docid: score}
     return {q: {f'ndcg@{k}': v[f'ndcg_cut_{k}'], f'map@{k}': v[f'map_cut_{k}'], f'recall@{k}': v[f'recall_{k}'],
                 'rr': v['recip_rank']} for q, v in ev.evaluate(cut).items()}
 
-# %% ../nbs/05_evaluate.ipynb #858726ec
+# %% ../nbs/05_evaluate.ipynb #88e8b10a
 def bootstrap_ci(values,              # per-query values
                  n:int=2000,          # bootstrap resamples
                  alpha:float=0.05,    # 1 - confidence
@@ -101,6 +102,7 @@ def bootstrap_ci(values,              # per-query values
     means = v[rng.integers(0, len(v), (n, len(v)))].mean(1)
     return float(np.quantile(means, alpha/2)), float(np.quantile(means, 1 - alpha/2))
 
+# %% ../nbs/05_evaluate.ipynb #c4b632ca
 def paired_bootstrap(before:dict,  # qid -> value of system A
                      after:dict,   # qid -> value of system B (same qids)
                      n:int=2000,   # bootstrap resamples of the queries
@@ -113,7 +115,7 @@ def paired_bootstrap(before:dict,  # qid -> value of system A
     return dict(diff=float(d.mean()), low=float(np.quantile(means, alpha/2)), high=float(np.quantile(means, 1 - alpha/2)),
                 p_value=float((means <= 0).mean()), n_queries=len(qs))
 
-# %% ../nbs/05_evaluate.ipynb #5f7aa9e8
+# %% ../nbs/05_evaluate.ipynb #5e56575d
 def evaluate_beir(model,              # encoder
                   data:BeirData,      # data set
                   split:str='test',   # qrels split
@@ -127,6 +129,7 @@ def evaluate_beir(model,              # encoder
     out['n_docs'] = len(data.corpus)
     return out
 
+# %% ../nbs/05_evaluate.ipynb #cddae74c
 def evaluate_sts(model,            # encoder
                  ds,               # Dataset(sentence1, sentence2, score)
                  batch_size:int=64, # encode batch size
@@ -195,7 +198,7 @@ def evaluate_path(path:str|Path,      # BEIR or STS folder (absolute or relative
     return dict(m, format=fmt, split=split, model=model_name(model), seconds=round(time.time() - t0, 2),
                 manifest=make_manifest(cfg, data_files=files))
 
-# %% ../nbs/05_evaluate.ipynb #ea1de979
+# %% ../nbs/05_evaluate.ipynb #6d776329
 def table(rows:list,            # rows of cells (anything; floats get 4 decimals)
           header:list,          # column names
           fmt:str='text'        # 'text' (aligned columns) or 'markdown'
@@ -210,6 +213,7 @@ def table(rows:list,            # rows of cells (anything; floats get 4 decimals
     line = lambda r: '  '.join(c.ljust(w[i]) if i == 0 else c.rjust(w[i]) for i, c in enumerate(r)).rstrip()
     return '\n'.join([line([str(h) for h in header]), line(['-' * x for x in w])] + [line(r) for r in rows])
 
+# %% ../nbs/05_evaluate.ipynb #9e695cb9
 def _ci(sig:dict|None)->str|None:
     return f"{sig['diff']:+.4f} [{sig['low']:+.4f}, {sig['high']:+.4f}]" if sig else None
 
@@ -234,6 +238,7 @@ def result_table(res:dict,     # a result JSON: from `evaluate_path` (eval) or `
     if s: out += f"\n\nnDCG@10 change {_ci(s)} (95% CI, paired bootstrap), p={s['p_value']:.3f} ({s['n_queries']} queries)"
     return out + f"\nwall time {res['seconds']:.0f} s (training {res['train_seconds']:.0f} s)"
 
+# %% ../nbs/05_evaluate.ipynb #c6597cca
 def runs_table(runs:list,       # [(name, training result dict), ...]
                fmt:str='markdown', # 'text' or 'markdown'
                extra:dict|None=None # more columns: header -> function(name, result) -> cell
