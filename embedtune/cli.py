@@ -14,7 +14,7 @@ from .models import ModelNotFoundError
 # %% auto #0
 __all__ = ['build_parser', 'cmd_mine', 'cmd_eval', 'cmd_train', 'main']
 
-# %% ../nbs/15_cli.ipynb #8c6b48c6
+# %% ../nbs/15_cli.ipynb #5cf18fb4
 def _parse_set(items)->dict:
     import yaml
     out = {}
@@ -55,6 +55,7 @@ def build_parser()->argparse.ArgumentParser:
     m.add_argument('--check', action='store_true', help='validate the config and its inputs (data, window, outputs); encode and write nothing')
     return p
 
+# %% ../nbs/15_cli.ipynb #ebf5d8c0
 def cmd_mine(a # parsed arguments of `embedtune mine`
             )->int:
     from embedtune.mining import MineConfig, mine
@@ -76,6 +77,7 @@ def cmd_mine(a # parsed arguments of `embedtune mine`
     if cfg.output: print(f'wrote {cfg.output}' + (f' and {cfg.audit}' if cfg.audit else ''))
     return 0
 
+# %% ../nbs/15_cli.ipynb #70e3783b
 def cmd_eval(a # parsed arguments of `embedtune eval`
             )->int:
     from embedtune.core import check_writable, data_path
@@ -88,6 +90,7 @@ def cmd_eval(a # parsed arguments of `embedtune eval`
     if a.output: write_json(res, a.output); print(f'wrote {a.output}')
     return 0
 
+# %% ../nbs/15_cli.ipynb #b17aa975
 def cmd_train(a # parsed arguments of `embedtune train`
              )->int:
     from embedtune.train import TrainConfig, train
@@ -101,6 +104,7 @@ def cmd_train(a # parsed arguments of `embedtune train`
     if res is not None: print(f"wrote {cfg.result or Path(cfg.output_dir)/'result.json'}")   # None: a torchrun worker of rank > 0
     return 0
 
+# %% ../nbs/15_cli.ipynb #6049b3f0
 def main(argv:list|None=None # arguments (default: sys.argv[1:])
         )->int:
     "Entry point of the `embedtune` command; returns the exit code."

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 __all__ = ['LOSSES', 'candidate_scores', 'info_nce', 'hardest_negative_triplet', 'alignment_loss', 'CombinedLoss',
            'FocalInfoNCELoss', 'make_loss']
 
-# %% ../nbs/09_losses.ipynb #0bb5c5fa
+# %% ../nbs/09_losses.ipynb #c29ec798
 def candidate_scores(embeddings:list[Tensor], # [anchor, positive, negative_1, ...], each (batch, dim)
                      scale:float=20.0          # similarity scale (1/temperature)
                     )->Tensor:
@@ -25,6 +25,7 @@ def candidate_scores(embeddings:list[Tensor], # [anchor, positive, negative_1, .
     c = F.normalize(torch.cat(list(embeddings[1:])), p=2, dim=-1)
     return scale * a @ c.T
 
+# %% ../nbs/09_losses.ipynb #7ed3123c
 def info_nce(embeddings:list[Tensor], # [anchor, positive, negative_1, ...], each (batch, dim)
              scale:float=20.0,         # similarity scale (1/temperature)
              reduction:str='mean'      # 'mean', or 'none' for the per-anchor -log p

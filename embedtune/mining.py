@@ -23,7 +23,7 @@ __all__ = ['STRATEGIES', 'DROP_RULES', 'FORMATS', 'SOURCES', 'FILLS', 'check_sel
            'candidates', 'vote_rule', 'make_guard', 'mine_hard_negatives', 'fill_random', 'beir_mining_inputs',
            'mine_beir', 'estimate_mining', 'MineConfig', 'check_mine', 'mine', 'estimate_run']
 
-# %% ../nbs/08_mining.ipynb #34596163
+# %% ../nbs/08_mining.ipynb #bfdaafbb
 STRATEGIES = ('top', 'random', 'semi-hard')
 
 def check_selection(num_negatives:int, # negatives per query
@@ -40,6 +40,7 @@ def check_selection(num_negatives:int, # negatives per query
         raise ValueError(f"num_negatives={num_negatives} is larger than the {range_max - range_min} candidates in the window "
                          f"[range_min={range_min}, range_max={range_max}); lower num_negatives or widen the window")
 
+# %% ../nbs/08_mining.ipynb #f1db0a7b
 @dataclass
 class Guard:
     "The false-negative guard of one mining run: which candidates may not become negatives of query `i`, and why."
@@ -75,6 +76,7 @@ DROP_RULES = (
     ('relative_margin',       lambda g, i, j, s, low: g.relative_margin is not None and low is not None and s > low - abs(low) * g.relative_margin),
 )
 
+# %% ../nbs/08_mining.ipynb #9ed7e16e
 def screen(guard:Guard,        # the rules
            i:int,              # query index
            docs:list[int],     # its candidates, best first (-1 = none)
@@ -92,6 +94,7 @@ def screen(guard:Guard,        # the rules
     audit += [row(j, s, rank, 'vote') for (j, s, rank), v in zip(passed, vetoed) if v]
     return [(j, s) for (j, s, _), v in zip(passed, vetoed) if not v], audit
 
+# %% ../nbs/08_mining.ipynb #f7617229
 def pick(survivors:list,       # [(doc, score)] in rank order
          num_negatives:int,    # how many
          range_min:int,        # first rank of the window (among the survivors)
@@ -104,6 +107,7 @@ def pick(survivors:list,       # [(doc, score)] in rank order
     if strategy == 'random': return sorted(rng.sample(window, min(num_negatives, len(window))), key=lambda x: -x[1])
     return window[:num_negatives]
 
+# %% ../nbs/08_mining.ipynb #0ad78c72
 def select_negatives(cand_idx:np.ndarray,    # (n_q, k) candidate doc indices, best first (-1 = none)
                      cand_scores:np.ndarray, # (n_q, k) their scores (the scale of thresholds and margins)
                      guard:Guard,            # the false-negative guard
@@ -394,7 +398,7 @@ def fill_random(chosen:list,          # per query: [(doc, score)] after selectio
         out.append(c + [(j, score(j)) for j in picks]); n += len(picks)
     return out, n
 
-# %% ../nbs/08_mining.ipynb #4149015c
+# %% ../nbs/08_mining.ipynb #dc5201bb
 def beir_mining_inputs(data:BeirData,       # BEIR data
                        split:str='train',   # qrels split of the pairs
                        pairs:list|None=None # or: (anchor, positive) texts
@@ -406,6 +410,7 @@ def beir_mining_inputs(data:BeirData,       # BEIR data
     if not data.corpus: raise DataError(f"{data.path}: the corpus is empty")
     return [a for a, _ in pairs], [p for _, p in pairs], [data.doc_text(d) for d in data.corpus]
 
+# %% ../nbs/08_mining.ipynb #1d4223a7
 def mine_beir(data:BeirData,     # BEIR data
               model=None,        # encoder
               split:str='train', # qrels split whose queries and positives are mined for
@@ -451,7 +456,7 @@ def estimate_mining(n_docs:int,           # corpus size
                 bytes_encode=0 if cached else bytes_encode,
                 seconds_encode=enc, seconds_search=flops / 20e9, seconds=enc + flops / 20e9)
 
-# %% ../nbs/08_mining.ipynb #5e950bc9
+# %% ../nbs/08_mining.ipynb #eb5670bb
 @dataclass
 class MineConfig:
     "Settings of one mining run; load with `MineConfig.from_yaml`."
@@ -549,6 +554,7 @@ class MineConfig:
                 'output_format', 'dup_threshold', 'vote_ratio', 'fill', 'index', 'fusion', 'hybrid_weight', 'seed', 'batch_size')
         return {k: getattr(self, k) for k in keys} | dict(sampling_strategy=self.sampling_strategy)
 
+# %% ../nbs/08_mining.ipynb #f5ccd928
 def _checked_inputs(cfg:MineConfig)->tuple:
     "`cfg.inputs()` after every check that needs no encoding: outputs can be created, data valid, the window fits the corpus."
     for k in ('output', 'audit'):
@@ -566,6 +572,7 @@ def check_mine(config:MineConfig|dict|str|Path # a MineConfig, a dict, or a YAML
     return dict(pairs=len(anchors), anchors=len(set(anchors)), corpus=len(set(corpus or []) | set(positives)), source=cfg.source,
                 num_negatives=cfg.num_negatives, output=cfg.output, audit=cfg.audit, files=[str(f) for f in files])
 
+# %% ../nbs/08_mining.ipynb #0d64c64a
 def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
          model=None,                       # an already loaded encoder (default: load `config.model`)
          log=print                         # progress messages (None: silent)
