@@ -14,7 +14,7 @@ from .core import data_path, sha256_file
 __all__ = ['DataError', 'read_lines', 'read_jsonl', 'BeirData', 'read_qrels', 'load_beir', 'to_dataset', 'beir_pair_rows',
            'beir_pairs', 'slice_beir', 'holdout', 'load_pairs', 'load_sts', 'detect_format']
 
-# %% ../nbs/01_data.ipynb #22e62bad
+# %% ../nbs/01_data.ipynb #283e4499
 class DataError(ValueError):
     "A data file is malformed; the message names file, line and field."
 
@@ -39,6 +39,7 @@ def read_lines(path:str|Path # a UTF-8 text file
     if not any(l.strip() for l in lines): raise DataError(f"{path}: file is empty; expected at least one record")
     return lines
 
+# %% ../nbs/01_data.ipynb #77b1972d
 def read_jsonl(path:str|Path,  # a JSON-lines file
                required=(),    # fields every record must have (non-empty strings)
                with_lines:bool=False # return `(line number, record)` pairs
@@ -56,7 +57,7 @@ def read_jsonl(path:str|Path,  # a JSON-lines file
         out.append((i, rec) if with_lines else rec)
     return out
 
-# %% ../nbs/01_data.ipynb #2adf0b46
+# %% ../nbs/01_data.ipynb #2558ed31
 @dataclass
 class BeirData:
     "A BEIR retrieval data set: corpus, queries and qrels per split."
@@ -76,6 +77,7 @@ class BeirData:
         sp = {s: f'{len(q)}q/{sum(len(v) for v in q.values())}j' for s, q in self.qrels.items()}
         return f'BeirData({len(self.corpus)} docs, {len(self.queries)} queries, qrels {sp})'
 
+# %% ../nbs/01_data.ipynb #f525b175
 def _unique(recs, path, key='_id')->None:
     seen = {}
     for i, r in enumerate(recs, 1):
@@ -129,7 +131,7 @@ def load_beir(folder:str|Path,   # BEIR folder, absolute or relative to the data
         qrels[s] = qr; files.append(p)
     return BeirData(corpus, queries, qrels, folder, files)
 
-# %% ../nbs/01_data.ipynb #2a0cf2db
+# %% ../nbs/01_data.ipynb #20f84f53
 def to_dataset(cols:dict # column name -> list of values (equal lengths)
               ):
     "An in-memory `datasets.Dataset` of `cols`, without hashing its content (random fingerprint)."
@@ -139,6 +141,7 @@ def to_dataset(cols:dict # column name -> list of values (equal lengths)
     from datasets.table import InMemoryTable
     return Dataset(InMemoryTable(pa.Table.from_pydict(cols)), fingerprint=generate_random_fingerprint())
 
+# %% ../nbs/01_data.ipynb #92da05f9
 def beir_pair_rows(data:BeirData,  # loaded BEIR data
                    split:str='train', # qrels split to draw pairs from
                    min_score:int=1  # relevance needed to count as positive
@@ -147,6 +150,7 @@ def beir_pair_rows(data:BeirData,  # loaded BEIR data
     if split not in data.qrels: raise DataError(f"{data.path}: no qrels split {split!r} (have {sorted(data.qrels)})")
     return [(data.queries[q], data.doc_text(d)) for q, docs in data.qrels[split].items() for d, s in docs.items() if s >= min_score]
 
+# %% ../nbs/01_data.ipynb #076b368c
 def beir_pairs(data:BeirData,  # loaded BEIR data
                split:str='train', # qrels split to draw pairs from
                min_score:int=1  # relevance needed to count as positive

