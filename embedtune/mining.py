@@ -607,21 +607,19 @@ def estimate_run(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a Y
     from embedtune.models import load_model
     cfg = MineConfig.of(config)
     anchors, positives, corpus, _ = cfg.inputs()
-    ctext = list(dict.fromkeys((corpus or []) + positives)); uq = list(dict.fromkeys(anchors))
-    out = dict(n_docs=len(ctext), n_queries=len(uq), source=cfg.source, index=cfg.index, dim=None, cached=None, texts_per_second=None)
-    pos = {}
-    for a, p in zip(anchors, positives): pos.setdefault(a, set()).add(p)
+    idx = index_pairs(anchors, positives, corpus)           # what the run would encode: every text once
+    out = dict(n_docs=len(idx.texts), n_queries=len(idx.anchors), source=cfg.source, index=cfg.index, dim=None, cached=None, texts_per_second=None)
     filters = _filtered(cfg.sampling_strategy, cfg.max_score, cfg.min_score, cfg.margin, cfg.relative_margin, cfg.vote)
     try: _, k = mining_window(cfg.num_negatives, cfg.range_min, cfg.range_max, cfg.sampling_strategy, filters,
-                              max(len(v) for v in pos.values()), len(ctext), cfg.dup_threshold is not None)
+                              max(map(len, idx.positives)), len(idx.texts), cfg.dup_threshold is not None)
     except ValueError as e: raise ConfigError(f"mining settings: {e}") from None   # as `mine` would fail
     if cfg.needs_model():
         model = model if model is not None else load_model(cfg.model); fp = model_fingerprint(model)
         dim = (getattr(model, 'get_embedding_dimension', None) or getattr(model, 'get_sentence_embedding_dimension', lambda: None))()
-        out['dim'] = int(dim or encode(model, ctext[:1], cache=False).shape[1])
-        out['cached'] = cache_path(model, ctext, fp).exists() and cache_path(model, uq, fp).exists()
-        if not out['cached']: out |= encode_probe(model, ctext + uq, sample, cfg.seed)   # both kinds of text, mixed as in the run
-    est = estimate_mining(len(ctext), len(uq), out['dim'] or 384, k, cfg.index,
+        out['dim'] = int(dim or encode(model, idx.texts[:1], cache=False).shape[1])
+        out['cached'] = cache_path(model, idx.texts, fp).exists() and cache_path(model, idx.anchors, fp).exists()
+        if not out['cached']: out |= encode_probe(model, idx.texts + idx.anchors, sample, cfg.seed)   # both kinds of text, mixed as in the run
+    est = estimate_mining(len(idx.texts), len(idx.anchors), out['dim'] or 384, k, cfg.index,
                           docs_per_second=out['texts_per_second'] or 40.0, cached=out['cached'] is not False, bytes_encode=out.get('bytes_working') or 0,
                           gather=cfg.source != 'dense' and out['dim'] is not None)
     return out | est
