@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install check-deps demo baselines test nbtest pytest check-sync readme check-readme lab clean
+.PHONY: install check-deps outputs demo baselines test nbtest pytest check-sync readme check-readme lab clean
 
 install:  ## torch (pinned) when missing, then the package with dev extras; fails when pip fails; then imports every module
 	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0 2>&1 | { grep -v -e "is ignored" -e "Running pip as" || true; }
@@ -41,6 +41,9 @@ check-sync:  ## nbdev-export and nbdev-clean must change nothing (package in syn
 	  diff -rq -x __pycache__ -x .ipynb_checkpoints $$tmp/$$d $$d || rc=1; done; rm -rf $$tmp; \
 	if [ $$rc -ne 0 ]; then echo "notebooks and package out of sync: run nbdev-export && nbdev-clean and commit" >&2; exit 1; fi; \
 	echo "nbdev-export and nbdev-clean leave no diff"
+
+outputs:  ## run the library notebooks and keep their small teaching outputs (tables, results; no progress bars) for readers on GitHub
+	$(PY) tools/save_outputs.py $$(ls nbs/[0-9]*.ipynb)
 
 readme:  ## run nbs/index.ipynb (its results tables read results/*.json), then render README.md from it
 	nbdev-test --save nbs/index.ipynb
