@@ -80,7 +80,8 @@ class CombinedLoss(nn.Module):
         if align_weight and base_model is None: base_model = copy.deepcopy(model)
         self.base_model = base_model.requires_grad_(False).eval() if align_weight else None
 
-    def train(self, mode:bool=True):
+    def train(self, mode:bool=True # training mode for the model (the base stays in eval)
+             ):
         "Set train/eval mode; the frozen base always stays in eval mode."
         super().train(mode)
         if self.base_model is not None: self.base_model.eval()

@@ -491,14 +491,20 @@ class MineConfig:
     ALIASES: ClassVar[dict] = {'absolute_margin': 'margin', 'model_name': 'model', 'mining_model_name': 'model', 'output_path': 'output'}
 
     @classmethod
-    def from_dict(cls, d:dict, source:str='config'):
+    def from_dict(cls, d:dict,         # keys and values (aliases accepted)
+                  source:str='config'  # where they came from, for messages
+                 ):
         cfg = config_from_dict(cls, d, source); cfg.validate(source); return cfg
 
     @classmethod
-    def from_yaml(cls, path, **overrides): return cls.from_dict({**read_config(path), **overrides}, str(path))
+    def from_yaml(cls, path,           # a YAML config (`extends:` resolved)
+                  **overrides):        # keys that win over the file
+        "Load a YAML config."
+        return cls.from_dict({**read_config(path), **overrides}, str(path))
 
     @classmethod
-    def of(cls, config): 
+    def of(cls, config # a MineConfig, a dict of keys, or a YAML path
+          ):
         "A MineConfig from a MineConfig, a dict or a YAML path."
         return config if isinstance(config, cls) else cls.from_dict(config) if isinstance(config, dict) else cls.from_yaml(config)
 
@@ -515,7 +521,8 @@ class MineConfig:
 
     def needs_model(self)->bool: return self.source != 'bm25' or self.dup_threshold is not None
 
-    def validate(self, source:str='config'):
+    def validate(self, source:str='config' # where the settings came from, for messages
+                ):
         "Check names and ranges up front, before any encoding; `ConfigError` naming the key."
         for k, ok in (('source', SOURCES), ('sampling_strategy', STRATEGIES), ('output_format', FORMATS),
                       ('index', ('flat', 'faiss-flat', 'hnsw', 'ivf')), ('fusion', ('rrf', 'weighted')), ('fill', FILLS)):

@@ -211,7 +211,7 @@ def save_model(model,            # a SentenceTransformer, with or without a LoRA
 class HashEncoder:
     "Deterministic bag-of-words hashing encoder with `SentenceTransformer.encode`'s calling convention."
     def __init__(self, dim:int=256, # embedding size
-                 stop=('the','a','an','and','of','is','are','what','which','do','does','from','on','in','to','how','can')):
+                 stop=('the','a','an','and','of','is','are','what','which','do','does','from','on','in','to','how','can')): # words ignored
         self.dim, self.stop, self.embedtune_name = dim, set(stop), f'HashEncoder({dim})'
     def get_sentence_embedding_dimension(self): return self.dim
     def _vec(self, t):
@@ -222,7 +222,10 @@ class HashEncoder:
             w = w[:-1] if w.endswith('s') and len(w) > 3 else w
             v[int(hashlib.md5(w.encode()).hexdigest(), 16) % self.dim] += 1
         return v
-    def encode(self, texts, normalize_embeddings:bool=False, convert_to_numpy:bool=True, **kwargs):
+    def encode(self, texts,                   # a text or a list of texts
+               normalize_embeddings:bool=False, # L2-normalise each vector
+               convert_to_numpy:bool=True,    # accepted for compatibility (always numpy)
+               **kwargs):
         "Embed `texts` (a str or a list); other keyword arguments are accepted and ignored."
         import numpy as np
         single = isinstance(texts, str)

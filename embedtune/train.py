@@ -74,21 +74,26 @@ class TrainConfig:
                                'lr_scheduler_type': 'scheduler', 'mining_model_name': 'mining_model', 'max_seq_len': 'max_seq_length'}
 
     @classmethod
-    def from_dict(cls, d:dict, source:str='config'):
+    def from_dict(cls, d:dict,         # keys and values (aliases accepted)
+                  source:str='config'  # where they came from, for messages
+                 ):
         "Build from a dict, rejecting unknown keys and values of the wrong type."
         cfg = config_from_dict(cls, d, source); cfg.validate(source); return cfg
 
     @classmethod
-    def from_yaml(cls, path:str|Path, **overrides):
+    def from_yaml(cls, path:str|Path,  # a YAML config (`extends:` resolved)
+                  **overrides):        # keys that win over the file
         "Load a YAML config; `overrides` win over the file."
         return cls.from_dict({**read_config(path), **overrides}, str(path))
 
     @classmethod
-    def of(cls, config):
+    def of(cls, config # a TrainConfig, a dict of keys, or a YAML path
+          ):
         "A TrainConfig from a TrainConfig, a dict of keys or a YAML path."
         return config if isinstance(config, cls) else cls.from_dict(config) if isinstance(config, dict) else cls.from_yaml(config)
 
-    def validate(self, source:str='config'):
+    def validate(self, source:str='config' # where the settings came from, for messages
+                ):
         "Check ranges and names; `ConfigError` naming the key."
         for k in ('epochs', 'batch_size', 'lr', 'scale', 'logging_steps', 'gradient_accumulation_steps'):
             if getattr(self, k) <= 0: raise ConfigError(f"{source}: key {k!r} must be > 0, got {getattr(self, k)}")
@@ -135,12 +140,15 @@ class TrainConfig:
 
     def to_dict(self)->dict: return dataclasses.asdict(self)
 
-    def stage(self, i:int, source:str='config')->'TrainConfig':
+    def stage(self, i:int,             # stage index (0-based)
+              source:str='config'      # where the settings came from, for messages
+             )->'TrainConfig':
         "The config of stage `i` (0-based): this config with the stage's keys applied."
         d = {**self.to_dict(), 'stages': None, **self.stages[i]}
         return TrainConfig.from_dict(d, f'{source}: stage {i+1}')
 
-    def mine_config(self, source:str='config')->MineConfig:
+    def mine_config(self, source:str='config' # where the settings came from, for messages
+                   )->MineConfig:
         "The `MineConfig` of the `mining:` block (data, split and model come from this config)."
         for k in self.mining:
             if MineConfig.ALIASES.get(k, k) in ('dataset', 'split', 'pairs', 'data_root', 'model', 'output'):
