@@ -259,7 +259,7 @@ def candidates(source:str,           # 'dense', 'bm25' or 'hybrid'
     if C is None: return S, I
     return np.where(I >= 0, np.einsum('qd,qkd->qk', Q, C[np.maximum(I, 0)]), -np.inf).astype(np.float32), I
 
-# %% ../nbs/08_mining.ipynb #6aa0b0b8
+# %% ../nbs/08_mining.ipynb #fb645a0c
 def vote_rule(vote,                  # 'bm25', a cross-encoder (has `predict`), or a second encoder (has `encode`)
               idx:PairIndex,         # the mining inputs (`index_pairs`)
               bm25:Bm25|None,        # BM25 index over `idx.texts` (for vote='bm25')
@@ -282,6 +282,7 @@ def vote_rule(vote,                  # 'bm25', a cross-encoder (has `predict`), 
         def rule(i, docs): return docs_v[docs] @ anchors_v[i] >= vote_ratio * min(float(anchors_v[i] @ docs_v[p]) for p in idx.positives[i])
     return rule
 
+# %% ../nbs/08_mining.ipynb #1ba620bb
 def make_guard(idx:PairIndex,                             # the mining inputs (`index_pairs`)
                S:np.ndarray,                              # candidates' scores (`candidates`)
                I:np.ndarray,                              # candidates' indices
