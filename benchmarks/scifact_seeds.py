@@ -61,7 +61,7 @@ def summarise(out_dir, out):
         wo = [float(np.mean([v[1] for q, v in by_seed[s]['per_query_ndcg10'].items() if q not in OVERLAP_QUERIES])) for s in seeds]
         (m, sd), (dm, dsd), (wm, wsd) = _mean_std(test), _mean_std(dev), _mean_std(wo)
         table[name] = dict(config=RECIPES[name], seeds=seeds, **{'ndcg@10': test}, mean=m, std=sd,
-                           dev_ndcg10=dev, dev_mean=dm, dev_std=dsd, dev_baseline=by_seed[seeds[0]]['dev']['baseline']['ndcg@10'],
+                           dev_ndcg10=dev, dev_mean=dm, dev_std=dsd, dev_baseline=statistics.fmean(by_seed[s]['dev']['baseline']['ndcg@10'] for s in seeds),
                            baseline=by_seed[seeds[0]]['baseline']['ndcg@10'],
                            ndcg10_without_overlap=wo, mean_without_overlap=wm, std_without_overlap=wsd,
                            stsb_after=[by_seed[s]['stsb']['after'] for s in seeds if by_seed[s].get('stsb')],
@@ -78,8 +78,10 @@ def summarise(out_dir, out):
         pb = paired_bootstrap(pq(a), pq(b), seed=0)   # b - a
         spread = max(statistics.stdev([runs[n][s]['result']['ndcg@10'] for s in common]) if len(common) > 1 else 0 for n in (a, b))
         noise = pb['low'] <= 0 <= pb['high'] or abs(pb['diff']) <= spread
+        verdict = 'within noise' if noise else ('better' if pb['diff'] > 0 else 'worse')
+        if len(common) < 2: verdict += ' over queries (one seed: seed noise not measured yet)'
         pairs[f'{b} - {a}'] = dict(seeds=common, diff=pb['diff'], ci=[pb['low'], pb['high']], p_value=pb['p_value'],
-                                   seed_std=spread, verdict='within noise' if noise else ('better' if pb['diff'] > 0 else 'worse'))
+                                   seed_std=spread, verdict=verdict)
     files = [f for r in table.values() for f in r['files']]
     save(dict(task='scifact_seeds', selection='recipe with the best mean dev nDCG@10 (dev = held-out train queries, whole corpus)',
               chosen=chosen, recipes=table, pairwise=pairs, overlap_queries=list(OVERLAP_QUERIES)), out, dict(recipes=RECIPES, seeds=list(SEEDS)), None, files)
