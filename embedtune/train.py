@@ -179,7 +179,11 @@ STAGE_KEYS = {'task', 'epochs', 'max_steps', 'batch_size', 'lr', 'warmup_ratio',
 # trainer arguments embedtune derives from config keys (a `training_args:` block may not set them): argument -> key
 OWN_ARGS = {'output_dir': 'output_dir', 'num_train_epochs': 'epochs', 'per_device_train_batch_size': 'batch_size', 'learning_rate': 'lr',
             'seed': 'seed', 'data_seed': 'seed', 'max_steps': 'max_steps', 'lr_scheduler_type': 'scheduler', 'warmup_steps': 'warmup_ratio',
-            'gradient_accumulation_steps': 'gradient_accumulation_steps', 'weight_decay': 'weight_decay'}
+            'gradient_accumulation_steps': 'gradient_accumulation_steps', 'weight_decay': 'weight_decay',
+            # checkpointing and the dev split's evaluation are derived together from these keys
+            'save_steps': 'save_steps', 'save_strategy': 'save_steps', 'save_total_limit': 'save_total_limit', 'logging_steps': 'logging_steps',
+            'eval_steps': 'eval_steps', 'eval_strategy': 'eval_steps', 'load_best_model_at_end': 'load_best_model_at_end',
+            'metric_for_best_model': 'test_size', 'report_to': 'tensorboard'}
 
 def build_loss(model,          # the SentenceTransformer to train
                cfg:TrainConfig # the run's (or stage's) config
