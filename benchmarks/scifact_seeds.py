@@ -68,8 +68,9 @@ def summarise(out_dir, out):
                            minutes=[round(by_seed[s]['seconds'] / 60, 1) for s in seeds],
                            commits=sorted({(by_seed[s]['manifest'].get('code') or {}).get('commit') or '?' for s in seeds}),
                            files=[str(result_path(out_dir, name, s)) for s in seeds])
-    full = {n: r for n, r in table.items() if len(r['seeds']) >= 2}
-    chosen = max(full, key=lambda n: full[n]['dev_mean']) if full else None
+    # choose only among recipes run on the same >= 2 seeds (the same dev splits), and only when every recipe has them
+    same = len({tuple(r['seeds']) for r in table.values()}) == 1 and len(table) == len(RECIPES)
+    chosen = max(table, key=lambda n: table[n]['dev_mean']) if same and len(next(iter(table.values()))['seeds']) >= 2 else None
     pairs = {}
     for a, b in itertools.combinations(sorted(table), 2):
         common = sorted(set(runs[a]) & set(runs[b]))
