@@ -261,7 +261,7 @@ def stage_data(cfg:TrainConfig, # the stage's config
     keep = _sample(len(rows), cfg.sample_size, cfg.seed)
     if cfg.mining is None: return (rows if keep is None else rows.select(keep)), None
     pairs = None if own is None and keep is None else list(zip(rows['anchor'], rows['positive']))
-    extra = None if own is None else {a: set(ps) for a, ps in _positives_by_text(pairs).items()}   # every positive of the file, sampled or not
+    extra = None if own is None else _positives_by_text(pairs)   # every positive of the file, sampled or not
     if keep is not None: pairs = [pairs[i] for i in keep]
     mc = cfg.mine_config()
     log(f"[embedtune] mining hard negatives for {len(pairs) if pairs else len(rows)} pairs of {cfg.train_file or cfg.train_split} ({mc.source}, {mc.num_negatives} per pair)")
@@ -297,7 +297,7 @@ def _prepare(cfg:TrainConfig)->tuple:
             raise ConfigError(f"{where}: loss {s.loss!r} needs negatives: add a mining block (output_format {LOSS_FORMATS[s.loss][0]})"
                               + (" or a train_file with a 'negative' field" if s.loss == 'triplet' else ''))
         if s.mining is not None:
-            per = _positives_by_text(pairs if own is not None else beir_pair_rows(data, s.train_split))
+            per = _positives_by_text(pairs)
             s.mine_config().check_window(max(map(len, per.values())), len(data.corpus), f"{where}: mining")
         plan.append(dict(stage=i + 1, pairs=min(len(pairs), s.sample_size or len(pairs)), loss=s.loss, epochs=s.epochs,
                          mining=s.mining is not None, train_file=s.train_file))
