@@ -8,11 +8,12 @@ import json, random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .core import data_path, sha256_file
+from .core import atomic_dir, data_path, sha256_file
 
 # %% auto #0
 __all__ = ['DataError', 'read_lines', 'read_jsonl', 'BeirData', 'read_qrels', 'load_beir', 'to_dataset', 'beir_pair_rows',
-           'beir_pairs', 'slice_beir', 'holdout', 'load_pairs', 'load_sts', 'detect_format']
+           'beir_pairs', 'slice_beir', 'holdout', 'synthetic_beir', 'save_beir', 'load_pairs', 'load_sts',
+           'detect_format']
 
 # %% ../nbs/01_data.ipynb #283e4499
 class DataError(ValueError):
@@ -196,6 +197,59 @@ def holdout(data:BeirData,        # data with a `split` to carve from
     qrels[split] = {q: r for q, r in data.qrels[split].items() if q not in dev}
     qrels[name] = {q: r for q, r in data.qrels[split].items() if q in dev}
     return BeirData(data.corpus, data.queries, qrels, data.path, data.files)
+
+# %% ../nbs/01_data.ipynb #f832cfaa
+def synthetic_beir(n_topics:int=20,          # topics; each is one group of mutually relevant documents
+                   docs_per_topic:int|list=30, # documents per topic (a number, or one per topic)
+                   queries_per_topic:int=10, # queries per topic
+                   labelled:float=1.0,       # share of each train query's relevant documents kept in its qrels (at least one)
+                   graded:bool=False,        # relevance 2 for the first half of a topic's documents, 1 for the rest
+                   doc_words:int=120,        # words per document (half topical, half common)
+                   query_words:int=6,        # topical words per query
+                   vocab:int=40,             # words of each topic
+                   test_size:float=0.2,      # share of the queries in the test split (fully judged)
+                   seed:int=0                # seed of everything
+                  )->tuple[BeirData, dict]:
+    "`(data, truth)`: a BEIR set with 'train' and 'test' qrels, and `truth` = every query's relevant documents, labelled or not."
+    import numpy as np
+    rng = np.random.default_rng(seed)
+    sizes = [int(docs_per_topic)] * n_topics if np.ndim(docs_per_topic) == 0 else [int(s) for s in docs_per_topic]
+    if len(sizes) != n_topics: raise ValueError(f"docs_per_topic has {len(sizes)} sizes for {n_topics} topics")
+    common = [f'c{k}' for k in range(400)]
+    corpus, queries, truth = {}, {}, {}
+    for t, size in enumerate(sizes):
+        words = [f't{t}w{k}' for k in range(vocab)]
+        for d in range(size):
+            toks = list(rng.choice(words, doc_words // 2)) + list(rng.choice(common, doc_words - doc_words // 2)); rng.shuffle(toks)
+            corpus[f'd{t}_{d}'] = {'title': '', 'text': ' '.join(toks)}
+        for q in range(queries_per_topic):
+            queries[f'q{t}_{q}'] = ' '.join(rng.choice(words, min(query_words, vocab), replace=False))
+            truth[f'q{t}_{q}'] = {f'd{t}_{d}': (2 if graded and d < (size + 1) // 2 else 1) for d in range(size)}
+    qids = list(queries); rng.shuffle(qids); n_test = int(round(len(qids) * test_size))
+    qrels = {'train': {}, 'test': {}}
+    for i, q in enumerate(qids):
+        if i < n_test: qrels['test'][q] = dict(truth[q]); continue
+        keep = {d: r for d, r in truth[q].items() if rng.random() < labelled}
+        qrels['train'][q] = keep or dict([next(iter(truth[q].items()))])
+    return BeirData(corpus, queries, qrels), truth
+
+# %% ../nbs/01_data.ipynb #8b68a583
+def save_beir(data:BeirData,   # the data set
+              folder:str|Path  # where to write it (replaced as a whole, atomically)
+             )->Path:
+    "Write `data` as a BEIR folder (`corpus.jsonl`, `queries.jsonl`, `qrels/<split>.tsv`); the folder appears only when complete."
+    with atomic_dir(folder) as tmp:
+        with open(tmp/'corpus.jsonl', 'w') as f:
+            for i, doc in data.corpus.items(): f.write(json.dumps({'_id': i, **doc}, ensure_ascii=False) + '\n')
+        with open(tmp/'queries.jsonl', 'w') as f:
+            for i, t in data.queries.items(): f.write(json.dumps({'_id': i, 'text': t}, ensure_ascii=False) + '\n')
+        (tmp/'qrels').mkdir()
+        for split, qr in data.qrels.items():
+            with open(tmp/'qrels'/f'{split}.tsv', 'w') as f:
+                f.write('query-id\tcorpus-id\tscore\n')
+                for q, docs in qr.items():
+                    for d, r in docs.items(): f.write(f'{q}\t{d}\t{r}\n')
+    return Path(folder)
 
 # %% ../nbs/01_data.ipynb #4d71c289
 _ALIASES = {'anchor': ('anchor', 'query', 'question'), 'positive': ('positive', 'answer', 'document', 'pos'),
