@@ -42,6 +42,10 @@ def run(name, seed, test_size, out_dir):
     print(f'=== {name} seed {seed} ({cfg})', flush=True)
     train(TrainConfig.from_dict({**read_config(cfg), **over}, f'{cfg} + seeds'))
 
+def trained(r:dict)->dict:
+    "Test metrics of the trained model (runs since the keep-base decision also hold `trained`; their `result` is the model handed back)."
+    return r.get('trained') or r['result']
+
 def _mean_std(xs): return (statistics.fmean(xs), statistics.stdev(xs) if len(xs) > 1 else None)
 
 def summarise(out_dir, out):
@@ -56,7 +60,7 @@ def summarise(out_dir, out):
     table = {}
     for name, by_seed in runs.items():
         seeds = sorted(by_seed)
-        test = [by_seed[s]['result']['ndcg@10'] for s in seeds]
+        test = [trained(by_seed[s])['ndcg@10'] for s in seeds]
         dev = [by_seed[s]['dev']['result']['ndcg@10'] for s in seeds]
         wo = [float(np.mean([v[1] for q, v in by_seed[s]['per_query_ndcg10'].items() if q not in OVERLAP_QUERIES])) for s in seeds]
         (m, sd), (dm, dsd), (wm, wsd) = _mean_std(test), _mean_std(dev), _mean_std(wo)
@@ -77,7 +81,7 @@ def summarise(out_dir, out):
         if not common: continue
         pq = lambda n: {q: float(np.mean([runs[n][s]['per_query_ndcg10'][q][1] for s in common])) for q in runs[n][common[0]]['per_query_ndcg10']}
         pb = paired_bootstrap(pq(a), pq(b), seed=0)   # b - a
-        spread = max(statistics.stdev([runs[n][s]['result']['ndcg@10'] for s in common]) if len(common) > 1 else 0 for n in (a, b))
+        spread = max(statistics.stdev([trained(runs[n][s])['ndcg@10'] for s in common]) if len(common) > 1 else 0 for n in (a, b))
         noise = pb['low'] <= 0 <= pb['high'] or abs(pb['diff']) <= spread
         verdict = 'within noise' if noise else ('better' if pb['diff'] > 0 else 'worse')
         if len(common) < 2: verdict += ' over queries (one seed: seed noise not measured yet)'

@@ -46,7 +46,7 @@ CONFIG_RUNS = {
 
 def _row(name, overrides, f):
     r = json.loads(Path(f).read_text())
-    return dict(variant=name, overrides=overrides, method=r.get('method'), ndcg10=r['result']['ndcg@10'],
+    return dict(variant=name, overrides=overrides, method=r.get('method'), ndcg10=(r.get('trained') or r['result'])['ndcg@10'],
                 dev_ndcg10=(r.get('dev') or {}).get('result', {}).get('ndcg@10'),
                 baseline_ndcg10=r['baseline']['ndcg@10'], stsb_before=(r.get('stsb') or {}).get('before'),
                 stsb_after=(r.get('stsb') or {}).get('after'), minutes=round(r['seconds'] / 60, 1), result_file=str(f))

@@ -221,21 +221,23 @@ def result_table(res:dict,     # a result JSON: from `evaluate_path` (eval) or `
                  fmt:str='text', # 'text' or 'markdown'
                  keys=('ndcg@10', 'mrr@10', 'recall@100', 'map@100') # IR metrics of a training run's table
                 )->str:
-    "One result as a table: an evaluation's metrics, or a training run's before / after / change with its significance."
+    "One result as a table: an evaluation's metrics, or a training run's base / trained / change with its significance and the keep-base verdict."
     if 'baseline' not in res:   # an evaluation
         ks = ['spearman', 'pearson', 'n_pairs'] if res.get('format') == 'sts' else \
              [k for k in ('ndcg@10', 'mrr@10', 'map@100', 'recall@10', 'recall@100', 'hit@10', 'n_queries', 'n_docs') if k in res]
         path = ((res.get('manifest') or {}).get('config') or {}).get('path')
         head = f"{res.get('model', 'model')} on {Path(path).name if path else '?'} [{res.get('split', '?')}]"
         return (f'**{head}**\n\n' if fmt == 'markdown' else f'{head}\n\n') + table([[k, res[k]] for k in ks], ['metric', 'value'], fmt)
-    b, a = res['baseline'], res['result']
+    b, a = res['baseline'], res.get('trained') or res['result']   # older results have no 'trained': their result is the trained model
     rows = [[k, b[k], a[k], f'{a[k] - b[k]:+.4f}'] for k in keys]
     if res.get('stsb'): rows.append(['STS-B spearman', res['stsb']['before'], res['stsb']['after'], f"{res['stsb']['after'] - res['stsb']['before']:+.4f}"])
     if res.get('dev'): rows.append([f"dev ndcg@10 ({res['dev']['result']['n_queries']} q)", res['dev']['baseline']['ndcg@10'],
                                     res['dev']['result']['ndcg@10'], f"{res['dev']['result']['ndcg@10'] - res['dev']['baseline']['ndcg@10']:+.4f}"])
-    out = table(rows, ['metric', 'before', 'after', 'change'], fmt)
+    out = table(rows, ['metric', 'base', 'trained', 'change'], fmt)
     s = res.get('significance')
     if s: out += f"\n\nnDCG@10 change {_ci(s)} (95% CI, paired bootstrap), p={s['p_value']:.3f} ({s['n_queries']} queries)"
+    if res.get('decision'): out += f"\nverdict: {res['verdict']} — {res['decision']['message']}"
+    elif res.get('verdict') == 'unchecked': out += "\nverdict: unchecked (no dev split): the trained model is the result"
     return out + f"\nwall time {res['seconds']:.0f} s (training {res['train_seconds']:.0f} s)"
 
 # %% ../nbs/05_evaluate.ipynb #c6597cca
@@ -243,10 +245,12 @@ def runs_table(runs:list,       # [(name, training result dict), ...]
                fmt:str='markdown', # 'text' or 'markdown'
                extra:dict|None=None # more columns: header -> function(name, result) -> cell
               )->str:
-    "Several training runs side by side: nDCG@10 before and after, the change with its 95% CI, Recall@100, STS-B, minutes."
-    extra = extra or {}
+    "Several training runs side by side: nDCG@10 of the base and the trained model, the change with its 95% CI, Recall@100, STS-B, minutes (and the keep-base verdict when any run has one)."
+    extra = dict(extra or {})
+    if any(r.get('decision') for _, r in runs): extra = {'verdict (dev)': lambda n, r: r.get('verdict'), **extra}
     sts = lambda r: f"{r['stsb']['before']:.4f} → {r['stsb']['after']:.4f}" if r.get('stsb') else None
-    rows = [[n, r['baseline']['ndcg@10'], f"**{r['result']['ndcg@10']:.4f}**" if fmt == 'markdown' else r['result']['ndcg@10'],
-             _ci(r.get('significance')), f"{r['baseline']['recall@100']:.4f} → {r['result']['recall@100']:.4f}", sts(r),
+    tr = lambda r: r.get('trained') or r['result']
+    rows = [[n, r['baseline']['ndcg@10'], f"**{tr(r)['ndcg@10']:.4f}**" if fmt == 'markdown' else tr(r)['ndcg@10'],
+             _ci(r.get('significance')), f"{r['baseline']['recall@100']:.4f} → {tr(r)['recall@100']:.4f}", sts(r),
              f"{r['seconds'] / 60:.1f}", *(f(n, r) for f in extra.values())] for n, r in runs]
-    return table(rows, ['run', 'nDCG@10 before', 'nDCG@10 after', 'change [95% CI]', 'Recall@100', 'STS-B Spearman', 'minutes', *extra], fmt)
+    return table(rows, ['run', 'nDCG@10 base', 'nDCG@10 trained', 'change [95% CI]', 'Recall@100', 'STS-B Spearman', 'minutes', *extra], fmt)

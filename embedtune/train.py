@@ -20,7 +20,7 @@ from .models import add_lora, has_lora, load_model, merge_lora, model_name, reso
 
 # %% auto #0
 __all__ = ['LOSS_NAMES', 'LOSS_FORMATS', 'STAGE_KEYS', 'OWN_ARGS', 'TrainConfig', 'build_loss', 'training_args', 'dev_evaluator',
-           'stage_data', 'check_run', 'train']
+           'stage_data', 'check_run', 'decide', 'train']
 
 # %% ../nbs/10_train.ipynb #aa2fc956
 @dataclass
@@ -56,7 +56,11 @@ class TrainConfig:
     logging_steps: int = 10           # log the loss every n steps
     mining: dict|None = None          # hard-negative mining before training (keys of `MineConfig`; None: in-batch only)
     lora: dict|None = None            # LoRA instead of full fine-tuning: {r: 32, alpha: 64, dropout: 0.05, target_modules: null}
-    test_size: float|None = None      # hold out this share of train queries as a dev split, evaluated during training
+    test_size: float|None = 0.2       # hold out this share (or number) of train queries as a dev split (null or 0: none, and no keep-base check)
+    keep_base: bool = True            # with a dev split: the result is the base model unless training is better on dev (`improve_if`)
+    improve_if: str = 'ci'            # 'ci': the paired 95% CI of the dev nDCG@10 change lies above 0; 'mean': the mean change is above 0
+    min_dev_queries: int = 20         # a dev split with fewer queries cannot decide: the run stops before encoding (lower it knowingly)
+    early_stopping_patience: int|None = None # stop after this many dev evaluations without a better dev nDCG@10 (needs a dev split)
     dev_corpus: int|None = 2000       # dev evaluation corpus: dev positives + random docs up to this size (None: all)
     eval_steps: int|None = None       # evaluate (and checkpoint) every n steps (None: every epoch)
     load_best_model_at_end: bool = True # with a dev split: keep the checkpoint with the best dev nDCG@10
@@ -114,6 +118,7 @@ class TrainConfig:
             if fmt not in LOSS_FORMATS[self.loss]:
                 raise ConfigError(f"{source}: loss {self.loss!r} cannot train on mined rows of output_format {fmt!r}; "
                                   f"set mining.output_format to {' or '.join(map(repr, LOSS_FORMATS[self.loss]))}")
+        if self.test_size == 0: self.test_size = None
         if self.test_size is not None and not (0 < self.test_size < 1 or (self.test_size >= 1 and float(self.test_size).is_integer())):
             raise ConfigError(f"{source}: key 'test_size' must be a share in (0, 1) or a whole number of queries, got {self.test_size}")
         if self.lora is not None:
@@ -126,6 +131,12 @@ class TrainConfig:
                 bad = set(st) - STAGE_KEYS
                 if bad: raise ConfigError(f"{source}: stage {i+1}: key {sorted(bad)[0]!r} cannot change per stage; allowed: {sorted(STAGE_KEYS)}")
                 self.stage(i, source)
+        if self.improve_if not in ('ci', 'mean'): raise ConfigError(f"{source}: key 'improve_if' must be 'ci' or 'mean', got {self.improve_if!r}")
+        if self.min_dev_queries < 1: raise ConfigError(f"{source}: key 'min_dev_queries' must be >= 1, got {self.min_dev_queries}")
+        if self.early_stopping_patience is not None:
+            if self.early_stopping_patience < 1: raise ConfigError(f"{source}: key 'early_stopping_patience' must be >= 1 or null, got {self.early_stopping_patience}")
+            if not self.test_size or not self.load_best_model_at_end:
+                raise ConfigError(f"{source}: key 'early_stopping_patience' needs a dev split (test_size) and load_best_model_at_end: true")
         if self.scheduler not in ('linear', 'cosine', 'constant_with_warmup'):
             raise ConfigError(f"{source}: key 'scheduler' must be linear, cosine or constant_with_warmup, got {self.scheduler!r}")
         if self.mining is not None: self.mine_config(source)
@@ -273,8 +284,14 @@ def stage_data(cfg:TrainConfig, # the stage's config
 # %% ../nbs/10_train.ipynb #5e45e6f9
 def _holdout(cfg:TrainConfig, data:BeirData)->BeirData:
     "`data` with `test_size` of the train queries moved to a 'dev' split; `ConfigError` when a side would be empty."
-    try: return holdout(data, cfg.train_split, cfg.test_size, cfg.seed)
+    try: out = holdout(data, cfg.train_split, cfg.test_size, cfg.seed)
     except ValueError as e: raise ConfigError(f"key 'test_size': {e}") from None
+    n = len(out.qrels['dev'])
+    if cfg.keep_base and n < cfg.min_dev_queries:
+        raise ConfigError(f"key 'test_size': the dev split has {n} queries, fewer than the {cfg.min_dev_queries} (min_dev_queries) needed to "
+                          f"decide whether training helped; raise test_size, or set test_size: null to train without a dev split "
+                          f"(the trained model is then not checked against the base)")
+    return out
 
 def _prepare(cfg:TrainConfig)->tuple:
     "Load and check everything a run reads, before any encoding: `(data, eval data, sts, plan)`; errors name the file/key."
@@ -345,11 +362,42 @@ def _clear_stale(out_dir:Path):
     import shutil
     for p in list(out_dir.glob('.final*.tmp')) + list(out_dir.glob('.final*.old')): shutil.rmtree(p, ignore_errors=True)
 
+def _per_query(m:dict)->dict: return {q: v['ndcg@10'] for q, v in m['per_query'].items()}
+
+def decide(cfg:TrainConfig, # the run's config (`keep_base`, `improve_if`, `seed`)
+           before:dict,     # the base model's dev metrics, with `per_query`
+           after:dict       # the trained model's dev metrics, with `per_query`
+          )->dict:
+    "The keep-base decision on the dev split: `verdict` 'improved', 'kept_base' (or 'not_better' when `keep_base` is off), the paired CI and a one-line message."
+    sig = paired_bootstrap(_per_query(before), _per_query(after), seed=cfg.seed)
+    better = sig['low'] > 0 if cfg.improve_if == 'ci' else sig['diff'] > 0
+    verdict = 'improved' if better else 'kept_base' if cfg.keep_base else 'not_better'
+    b, a = before['ndcg@10'], after['ndcg@10']
+    change = f"dev nDCG@10 {b:.4f} → {a:.4f} ({sig['diff']:+.4f}, 95% CI [{sig['low']:+.4f}, {sig['high']:+.4f}], {sig['n_queries']} queries)"
+    rule = 'the whole 95% CI of the change above 0' if cfg.improve_if == 'ci' else 'a mean change above 0'
+    message = {'improved': f"training helped on dev: {change}; the trained model is the result",
+               'kept_base': f"kept the base model: the trained model is not better on dev (required: {rule}): {change}",
+               'not_better': f"WARNING: the trained model is not better on dev ({change}) and is the result only because keep_base is off"}[verdict]
+    return dict(verdict=verdict, rule=cfg.improve_if, base_ndcg10=b, trained_ndcg10=a, **sig, message=message)
+
+def _dev_data(cfg:TrainConfig, data:BeirData)->BeirData|None:
+    "The dev split scored on the full corpus (or the `eval_corpus` slice) by the same code as the final evaluation; None without one."
+    if not cfg.test_size: return None
+    dev = BeirData(data.corpus, data.queries, {'dev': data.qrels['dev']}, data.path)
+    return slice_beir(dev, None, cfg.eval_corpus, seed=cfg.seed) if cfg.eval_corpus else dev
+
+def _save_trained(model, cfg:TrainConfig, folder:Path, stack)->None:
+    "Save the trained model to `folder` (a LoRA model: its adapter, then merged to `<folder>-merged`); the model is merged either way."
+    lora = has_lora(model)
+    if cfg.save_model: save_model(model, stack.enter_context(atomic_dir(folder)))   # a LoRA model saves its adapter here ...
+    if lora: merge_lora(model)                          # ... then is merged: the same function, faster to evaluate
+    if cfg.save_model and lora: save_model(model, stack.enter_context(atomic_dir(folder.parent/f'{folder.name}-merged')))
+
 def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or a YAML path
           log=print,                         # progress messages (None: silent)
           callbacks:list|None=None           # extra `transformers.TrainerCallback`s
          )->dict|None:
-    "Check everything → baseline eval → fine-tune (full or LoRA, one or more stages) → eval (+ dev split, STS forgetting check); writes the model and result only when complete."
+    "Check everything → baseline eval → fine-tune (full or LoRA, one or more stages) → keep-base decision on dev → test eval (reported) + STS forgetting check; writes the model and result only when complete."
     cfg = TrainConfig.of(config)
     rank, world = _rank(); main = rank == 0
     log = (log or (lambda *a, **k: None)) if main else (lambda *a, **k: None)
@@ -358,13 +406,11 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
     model = load_model(cfg.model, max_seq_length=cfg.max_seq_length)
     if main: _clear_stale(Path(cfg.output_dir))
     log(f"[embedtune] {cfg.task}: {model_name(model)} on {data!r}" + (f", {world} processes" if world > 1 else ''))
-    dev = None
-    if cfg.test_size:   # the dev split, scored on the full corpus by the same code as the final evaluation
-        dev = BeirData(data.corpus, data.queries, {'dev': data.qrels['dev']}, data.path)
-        if cfg.eval_corpus: dev = slice_beir(dev, None, cfg.eval_corpus, seed=cfg.seed)
+    dev = _dev_data(cfg, data)
     base = sts_before = dev_before = None
     if main:
-        log(f"[embedtune] baseline evaluation on {cfg.eval_split} ({len(ev.qrels[cfg.eval_split])} queries, {len(ev.corpus)} docs)")
+        log(f"[embedtune] baseline evaluation on {cfg.eval_split} ({len(ev.qrels[cfg.eval_split])} queries, {len(ev.corpus)} docs)"
+            + (f" and dev ({len(dev.qrels['dev'])} held-out train queries)" if dev is not None else ''))
         base = evaluate_beir(model, ev, cfg.eval_split, per_query=True)
         sts_before = evaluate_sts(model, sts)['spearman'] if sts is not None else None
         dev_before = evaluate_beir(model, dev, 'dev', per_query=True) if dev is not None else None
@@ -375,6 +421,9 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
     if cfg.lora is not None: add_lora(model, **cfg.lora)
     # during training, the dev split picks the best checkpoint (or draws curves when eval_steps is set)
     evaluator = dev_evaluator(data, cfg.dev_corpus, cfg.seed) if cfg.test_size and (cfg.load_best_model_at_end or cfg.eval_steps) else None
+    if cfg.early_stopping_patience:
+        from transformers import EarlyStoppingCallback
+        callbacks = list(callbacks or []) + [EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience)]
     summaries, t1 = [], time.time()
     for i, scfg in enumerate(stages):
         if len(stages) > 1: log(f"[embedtune] stage {i+1}/{len(stages)}")
@@ -383,31 +432,33 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
         summaries.append(_run_stage(scfg, model, rows, evaluator, out, callbacks, log))
     train_seconds = time.time() - t1
     if not main: return None
-    final, lora = Path(cfg.output_dir)/'final', has_lora(model)
+    model.eval()
+    # the decision reads only the dev split; the test split is evaluated after it, for the report
+    dev_after = evaluate_beir(model, dev, 'dev', per_query=True) if dev is not None else None
+    decision = decide(cfg, dev_before, dev_after) if dev is not None else None
+    verdict = decision['verdict'] if decision else 'unchecked'
+    log(f"[embedtune] {decision['message']}" if decision else
+        "[embedtune] no dev split (test_size: null): the trained model was not checked against the base model")
+    folder = Path(cfg.output_dir)/('final-not-better' if verdict == 'kept_base' else 'final')
     with ExitStack() as stack:      # model folders are filled beside their place and renamed in only when all is done
-        if cfg.save_model: save_model(model, stack.enter_context(atomic_dir(final)))   # a LoRA model saves its adapter here ...
-        if lora: merge_lora(model)                          # ... then is merged: the same function, faster to evaluate
-        if cfg.save_model and lora: save_model(model, stack.enter_context(atomic_dir(Path(cfg.output_dir)/'final-merged')))
-        log(f"[embedtune] evaluation after training")
-        model.eval()
+        _save_trained(model, cfg, folder, stack)
+        log(f"[embedtune] evaluation on {cfg.eval_split} (reported, not used to decide)")
         after = evaluate_beir(model, ev, cfg.eval_split, per_query=True)
         sts_after = evaluate_sts(model, sts)['spearman'] if sts is not None else None
-        dev_after = evaluate_beir(model, dev, 'dev', per_query=True) if dev is not None else None
-        sig = paired_bootstrap({q: v['ndcg@10'] for q, v in base['per_query'].items()},
-                               {q: v['ndcg@10'] for q, v in after['per_query'].items()}, seed=cfg.seed)
+        sig = paired_bootstrap(_per_query(base), _per_query(after), seed=cfg.seed)
         files = data.files + ([data_path(cfg.stsb, cfg.data_root)] if cfg.stsb else [])
-        res = dict(task=cfg.task, dataset=cfg.dataset, model=model_name(model), baseline=_metrics(base), result=_metrics(after),
+        trained_dir = str(folder) if cfg.save_model else None
+        res = dict(task=cfg.task, dataset=cfg.dataset, model=model_name(model), verdict=verdict, decision=decision,
+                   baseline=_metrics(base), trained=_metrics(after), result=_metrics(base if verdict == 'kept_base' else after),
                    stsb=dict(before=sts_before, after=sts_after) if sts is not None else None, significance=sig,
-                   dev=dict(baseline=_metrics(dev_before), result=_metrics(dev_after),
-                            significance=paired_bootstrap({q: v['ndcg@10'] for q, v in dev_before['per_query'].items()},
-                                                          {q: v['ndcg@10'] for q, v in dev_after['per_query'].items()}, seed=cfg.seed))
+                   dev=dict(baseline=_metrics(dev_before), result=_metrics(dev_after), significance={k: decision[k] for k in ('diff', 'low', 'high', 'p_value', 'n_queries')})
                        if dev is not None else None,
                    method='lora' if cfg.lora is not None else 'full', stages=summaries,
                    mining=summaries[-1]['mining'] if len(summaries) == 1 else None,
                    per_query_ndcg10={q: [round(base['per_query'][q]['ndcg@10'], 6), round(v['ndcg@10'], 6)] for q, v in after['per_query'].items()},
                    seconds=round(time.time() - t0, 1), train_seconds=round(train_seconds, 1), world_size=world,
-                   model_dir=str(final) if cfg.save_model else None,
-                   manifest=make_manifest(cfg.to_dict(), cfg.seed, files))
+                   model_dir=(resolve_model(cfg.model) if verdict == 'kept_base' else trained_dir) if cfg.save_model else None,
+                   trained_model_dir=trained_dir, manifest=make_manifest(cfg.to_dict(), cfg.seed, files))
     write_json(res, cfg.result or Path(cfg.output_dir)/'result.json')
     log(result_table(res))
     return res

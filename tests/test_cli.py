@@ -64,7 +64,7 @@ def test_eval_other_local_model(tiny_beir, tmp_path):
 
 def test_train_subprocess(tiny_beir, tmp_path):
     cfg = tmp_path/'c.yaml'
-    cfg.write_text(f"dataset: {tiny_beir}\nstsb: {tiny_beir.parent/'tiny_sts.tsv'}\nepochs: 1\nbatch_size: 4\n"
+    cfg.write_text(f"dataset: {tiny_beir}\ntest_size: null\nstsb: {tiny_beir.parent/'tiny_sts.tsv'}\nepochs: 1\nbatch_size: 4\n"
                    f"output_dir: {tmp_path/'run'}\ntask: cli_smoke\n")
     out = tmp_path/'res.json'
     r = run_cli('train', str(cfg), '--set', 'lr=1e-5', '--output', str(out), env={'EMBEDTUNE_CACHE': str(tmp_path/'c')})
@@ -73,7 +73,8 @@ def test_train_subprocess(tiny_beir, tmp_path):
     assert res['task'] == 'cli_smoke' and res['manifest']['config']['lr'] == 1e-5
     for k in ('baseline', 'result', 'stsb', 'seconds', 'manifest'): assert k in res
     assert set(res['stsb']) == {'before', 'after'}
-    assert 'before' in r.stdout and 'after' in r.stdout   # the before/after table
+    assert 'base' in r.stdout and 'trained' in r.stdout   # the base/trained table
+    assert res['verdict'] == 'unchecked' and 'verdict: unchecked (no dev split)' in r.stdout
     assert (tmp_path/'run'/'final'/'model.safetensors').exists()
 
 def test_data_root_flag_and_env(tiny_beir, tmp_path, monkeypatch):

@@ -9,7 +9,7 @@ def test_torchrun_two_processes(tiny_beir, tmp_path):
     pairs = tmp_path/'pairs.jsonl'     # 8 distinct pairs: 4 batches of 2
     pairs.write_text(''.join(json.dumps({'anchor': f'question number {i}', 'positive': f'answer text {i}'}) + '\n' for i in range(8)))
     cfg = tmp_path/'ddp.yaml'
-    cfg.write_text(f"dataset: {tiny_beir}\nstsb: null\nepochs: 1\nbatch_size: 2\nlr: 2.0e-5\ntrain_file: {pairs}\n"
+    cfg.write_text(f"dataset: {tiny_beir}\nstsb: null\ntest_size: null\nepochs: 1\nbatch_size: 2\nlr: 2.0e-5\ntrain_file: {pairs}\n"
                    f"output_dir: {tmp_path/'run'}\ntask: ddp_smoke\n")
     script = Path(sys.executable).parent/'embedtune'
     env = {**os.environ, 'OMP_NUM_THREADS': '1', 'EMBEDTUNE_CACHE': str(tmp_path/'cache'), 'HF_HUB_OFFLINE': '1'}

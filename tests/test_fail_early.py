@@ -36,6 +36,11 @@ TRAIN_CASES = {   # extra config lines -> expected message
     'output_dir_is_file':      ('output_dir: {tmp}/afile\n', "key 'output_dir' '{tmp}/afile' exists and is a file"),
     'result_under_file':       ('result: {tmp}/afile/r.json\n', "key 'result' '{tmp}/afile/r.json' cannot be created"),
     'model_missing':           ('model: {tmp}/no_model_here\n', 'no_model_here: no such model folder'),
+    # the keep-base check needs a dev split big enough to decide; a too small one stops the run, it does not pass silently
+    'dev_too_small':           ('test_size: 2\n', "the dev split has 2 queries, fewer than the 20 (min_dev_queries) needed to decide"),
+    'dev_default_too_small':   ('test_size: 0.2\n', "the dev split has 1 queries, fewer than the 20 (min_dev_queries)"),
+    'improve_if_unknown':      ('improve_if: maybe\n', "key 'improve_if' must be 'ci' or 'mean', got 'maybe'"),
+    'early_stop_without_dev':  ('early_stopping_patience: 2\n', "key 'early_stopping_patience' needs a dev split"),
 }
 
 @pytest.mark.parametrize('case', sorted(TRAIN_CASES))
@@ -43,21 +48,21 @@ def test_train_fails_before_encoding(case, tmp_path, capsys):
     extra, msg = TRAIN_CASES[case]
     (tmp_path/'afile').write_text('x')
     cfg = tmp_path/'c.yaml'
-    cfg.write_text(f"dataset: {TINY}\nstsb: null\nepochs: 1\nbatch_size: 2\noutput_dir: {tmp_path}/run\n" + extra.replace('{tmp}', str(tmp_path)))
+    cfg.write_text(f"dataset: {TINY}\nstsb: null\nepochs: 1\nbatch_size: 2\noutput_dir: {tmp_path}/run\n" + ("" if "test_size" in extra else "test_size: null\n") + extra.replace('{tmp}', str(tmp_path)))
     assert main(['train', str(cfg)]) == 2
     assert_one_line(capsys, msg.replace('{tmp}', str(tmp_path)))
     assert not (tmp_path/'run').exists() and nothing_encoded()
 
 def test_train_file_with_some_negatives(tmp_path, capsys):
     p = _pairs(tmp_path, [dict(anchor='a', positive='b', negative='c'), dict(anchor='d', positive='e')])
-    cfg = tmp_path/'c.yaml'; cfg.write_text(f"dataset: {TINY}\nstsb: null\ntrain_file: {p}\noutput_dir: {tmp_path}/run\n")
+    cfg = tmp_path/'c.yaml'; cfg.write_text(f"dataset: {TINY}\nstsb: null\ntest_size: null\ntrain_file: {p}\noutput_dir: {tmp_path}/run\n")
     assert main(['train', str(cfg)]) == 2
     assert_one_line(capsys, "pairs.jsonl:2: field 'negative' is missing while 1 of 2 lines have one")
     assert not (tmp_path/'run').exists() and nothing_encoded()
 
 def test_train_missing_optional_library(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, 'tensorboard', None)     # as if it were not installed
-    cfg = tmp_path/'c.yaml'; cfg.write_text(f"dataset: {TINY}\nstsb: null\ntensorboard: true\noutput_dir: {tmp_path}/run\n")
+    cfg = tmp_path/'c.yaml'; cfg.write_text(f"dataset: {TINY}\nstsb: null\ntest_size: null\ntensorboard: true\noutput_dir: {tmp_path}/run\n")
     assert main(['train', str(cfg)]) == 2
     assert_one_line(capsys, "key 'tensorboard: true' needs the package tensorboard, which is not installed: pip install tensorboard")
     assert not (tmp_path/'run').exists() and nothing_encoded()
@@ -65,14 +70,14 @@ def test_train_missing_optional_library(tmp_path, capsys, monkeypatch):
 def test_train_empty_split(tmp_path, capsys):
     import shutil
     d = tmp_path/'data'; shutil.copytree(TINY, d); (d/'qrels'/'train.tsv').write_text('query-id\tcorpus-id\tscore\n')
-    cfg = tmp_path/'c.yaml'; cfg.write_text(f"dataset: {d}\nstsb: null\noutput_dir: {tmp_path}/run\n")
+    cfg = tmp_path/'c.yaml'; cfg.write_text(f"dataset: {d}\nstsb: null\ntest_size: null\noutput_dir: {tmp_path}/run\n")
     assert main(['train', str(cfg)]) == 2
     assert_one_line(capsys, 'qrels/train.tsv: no judged queries')
     assert nothing_encoded()
 
 def test_train_check_mode(tmp_path, capsys):
     cfg = tmp_path/'c.yaml'
-    cfg.write_text(f"dataset: {TINY}\nstsb: null\ntest_size: 2\nmining: {{num_negatives: 1, range_max: 4}}\noutput_dir: {tmp_path}/run\n")
+    cfg.write_text(f"dataset: {TINY}\nstsb: null\ntest_size: 2\nmin_dev_queries: 2\nmining: {{num_negatives: 1, range_max: 4}}\noutput_dir: {tmp_path}/run\n")
     assert main(['train', str(cfg), '--check']) == 0
     out = capsys.readouterr().out
     plan = json.loads(out[:out.rindex('}') + 1])
@@ -85,7 +90,7 @@ def test_train_oom_is_one_line(tmp_path, capsys, monkeypatch):
     from sentence_transformers import SentenceTransformerTrainer
     def oom(self, *a, **k): raise torch.cuda.OutOfMemoryError('CUDA out of memory. Tried to allocate 2.00 GiB')
     monkeypatch.setattr(SentenceTransformerTrainer, 'train', oom)
-    cfg = tmp_path/'c.yaml'; cfg.write_text(f"dataset: {TINY}\nstsb: null\nbatch_size: 64\noutput_dir: {tmp_path}/run\n")
+    cfg = tmp_path/'c.yaml'; cfg.write_text(f"dataset: {TINY}\nstsb: null\ntest_size: null\nbatch_size: 64\noutput_dir: {tmp_path}/run\n")
     assert main(['train', str(cfg)]) == 2
     last = capsys.readouterr().err.replace('\r', '\n').rstrip('\n').split('\n')[-1]   # after the training's own progress output
     assert last.startswith('embedtune: error: CUDA ran out of memory at batch_size=64. Lower batch_size and raise gradient_accumulation_steps'), last

@@ -38,7 +38,7 @@ def snapshot(d:Path)->dict:
 def test_train_killed_during_final_evaluation_keeps_previous_outputs(tmp_path):
     run = tmp_path/'run'
     cfg = tmp_path/'c.yaml'
-    cfg.write_text(f"dataset: {TINY}\nstsb: null\nepochs: 1\nbatch_size: 2\nsave_model: true\noutput_dir: {run}\n")
+    cfg.write_text(f"dataset: {TINY}\nstsb: null\ntest_size: null\nepochs: 1\nbatch_size: 2\nsave_model: true\noutput_dir: {run}\n")
     env = {'EMBEDTUNE_CACHE': str(tmp_path/'cache'), 'HF_HUB_OFFLINE': '1'}
     r = subprocess.run([sys.executable, '-c', 'import sys; from embedtune.cli import main; sys.exit(main())', 'train', str(cfg)],
                        capture_output=True, text=True, env={**os.environ, **env}, timeout=600)
