@@ -12,7 +12,7 @@ from .core import atomic_dir, data_path, sha256_file
 
 # %% auto #0
 __all__ = ['DataError', 'read_lines', 'read_jsonl', 'BeirData', 'read_qrels', 'load_beir', 'to_dataset', 'beir_pair_rows',
-           'beir_pairs', 'slice_beir', 'holdout', 'synthetic_beir', 'save_beir', 'load_pairs', 'load_sts',
+           'beir_pairs', 'slice_beir', 'holdout', 'synthetic_beir', 'save_beir', 'load_pairs', 'qa_to_beir', 'load_sts',
            'detect_format']
 
 # %% ../nbs/01_data.ipynb #283e4499
@@ -288,6 +288,32 @@ def load_pairs(path:str|Path,          # JSONL of pairs, triplets or QA records
         raise DataError(f"{_where(path, missing[0], 'negative')} is missing while {len(at) - len(missing)} of {len(at)} lines have one; "
                         f"give every line a negative or none (in Python: load_pairs(..., negatives='drop' or 'skip'))")
     return to_dataset(cols)
+
+# %% ../nbs/01_data.ipynb #e32bf7ed
+def qa_to_beir(path:str|Path,        # JSONL of pairs / triplets / QA records (field names as `load_pairs` accepts)
+               test_size:float=0.3,  # share of the questions in the test split (the rest: train)
+               seed:int=0,           # seed of the split
+               distractors:bool=True # add every `negative` text to the corpus too
+              )->BeirData:
+    "A BEIR retrieval set from QA pairs: questions → queries, answer (and negative) texts → one corpus, a seeded split by question."
+    path = data_path(path); answers, docs = {}, {}
+    for i, rec in read_jsonl(path, with_lines=True):
+        texts = {}
+        for role in ('anchor', 'positive', 'negative'):
+            k = _pick(rec, role)
+            if k is None:
+                if role == 'negative': continue
+                raise DataError(f"{_where(path, i, role)} is missing; expected one of {list(_ALIASES[role])}")
+            if not isinstance(rec[k], str) or not rec[k].strip(): raise DataError(f"{_where(path, i, k)}: expected a non-empty string, got {rec[k]!r:.40}")
+            texts[role] = rec[k]
+        answers.setdefault(texts['anchor'], {})[docs.setdefault(texts['positive'], f'd{len(docs)}')] = 1
+        if distractors and 'negative' in texts: docs.setdefault(texts['negative'], f'd{len(docs)}')
+    if not answers: raise DataError(f"{path}: no records; expected one JSON object per line")
+    qids = {q: f'q{i}' for i, q in enumerate(answers)}
+    order = list(answers); random.Random(seed).shuffle(order); n_test = int(round(len(order) * test_size))
+    if not 0 < n_test < len(order): raise ValueError(f"test_size={test_size:g} leaves no questions on one side of {len(order)}")
+    qrels = {'train': {qids[q]: answers[q] for q in order[n_test:]}, 'test': {qids[q]: answers[q] for q in order[:n_test]}}
+    return BeirData({d: {'title': '', 'text': t} for t, d in docs.items()}, {i: q for q, i in qids.items()}, qrels, path, [path])
 
 # %% ../nbs/01_data.ipynb #38eb45c8
 def load_sts(path:str|Path # STS TSV, absolute or relative to the data root

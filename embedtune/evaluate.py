@@ -229,7 +229,7 @@ def result_table(res:dict,     # a result JSON: from `evaluate_path` (eval) or `
         head = f"{res.get('model', 'model')} on {Path(path).name if path else '?'} [{res.get('split', '?')}]"
         return (f'**{head}**\n\n' if fmt == 'markdown' else f'{head}\n\n') + table([[k, res[k]] for k in ks], ['metric', 'value'], fmt)
     b, a = res['baseline'], res.get('trained') or res['result']   # older results have no 'trained': their result is the trained model
-    rows = [[k, b[k], a[k], f'{a[k] - b[k]:+.4f}'] for k in keys]
+    rows = [[k, b[k], a[k], f'{a[k] - b[k]:+.4f}'] for k in keys] if b else []   # no eval split (a tuning rung): dev only
     if res.get('stsb'): rows.append(['STS-B spearman', res['stsb']['before'], res['stsb']['after'], f"{res['stsb']['after'] - res['stsb']['before']:+.4f}"])
     if res.get('dev'): rows.append([f"dev ndcg@10 ({res['dev']['result']['n_queries']} q)", res['dev']['baseline']['ndcg@10'],
                                     res['dev']['result']['ndcg@10'], f"{res['dev']['result']['ndcg@10'] - res['dev']['baseline']['ndcg@10']:+.4f}"])

@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_mining.ipynb #c0a1f0a7
 from __future__ import annotations
-import dataclasses, json, os, random, time
+import dataclasses, functools, json, os, random, time
 from dataclasses import dataclass, field
 from typing import Callable, ClassVar
 from pathlib import Path
@@ -18,10 +18,11 @@ from .encode import encode, encode_probe, measure_peak, model_fingerprint
 from .search import Bm25, fuse, search
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'DROP_RULES', 'FORMATS', 'SOURCES', 'FILLS', 'check_selection', 'Guard', 'screen', 'pick',
-           'select_negatives', 'resolve_threshold', 'MinedNegatives', 'mining_window', 'PairIndex', 'index_pairs',
-           'candidates', 'vote_rule', 'make_guard', 'mine_hard_negatives', 'fill_random', 'beir_mining_inputs',
-           'mine_beir', 'estimate_mining', 'MineConfig', 'check_mine', 'mine', 'estimate_run']
+__all__ = ['STRATEGIES', 'DROP_RULES', 'FORMATS', 'SOURCES', 'FILLS', 'AUDIT_ROW_BYTES', 'POSITIVE_BYTES', 'check_selection',
+           'Guard', 'screen', 'pick', 'Audit', 'select_negatives', 'resolve_threshold', 'MinedNegatives',
+           'mining_window', 'PairIndex', 'index_pairs', 'candidates', 'vote_rule', 'make_guard', 'mine_hard_negatives',
+           'fill_random', 'beir_mining_inputs', 'mine_beir', 'estimate_mining', 'MineConfig', 'check_mine', 'mine',
+           'estimate_run']
 
 # %% ../nbs/08_mining.ipynb #bfdaafbb
 STRATEGIES = ('top', 'random', 'semi-hard')
@@ -80,19 +81,27 @@ DROP_RULES = (
 def screen(guard:Guard,        # the rules
            i:int,              # query index
            docs:list[int],     # its candidates, best first (-1 = none)
-           scores:list[float]  # their scores
+           scores:list[float], # their scores
+           need:int|None=None  # stop once this many candidates survive (None: screen them all)
           )->tuple[list, list]:
-    "Query `i`'s candidates that pass the guard, `[(doc, score)]` in order, and an audit row for each one dropped."
-    low, passed, audit = guard.lowest_positive(i), [], []
+    "Query `i`'s candidates that pass the guard, `[(doc, score)]` in order, and an audit row for each one dropped (in rank order)."
+    low, passed, pending, audit, voted = guard.lowest_positive(i), [], [], [], [0]
     row = lambda j, s, rank, reason: dict(query=i, doc=j, rank=rank, score=s, positive_score=low, reason=reason)
+    def vote():   # the vote sees only candidates that passed the rules: the pending ones
+        vetoed = guard.vote(i, [j for j, _, _ in pending]) if guard.vote is not None and pending else [False] * len(pending)
+        for (j, s, rank), v in zip(pending, vetoed):
+            if v: audit.append(row(j, s, rank, 'vote'))
+            else: passed.append((j, s))
+        voted[0] += len(pending); pending.clear()
     for rank, (j, s) in enumerate(zip(docs, scores)):
+        if need is not None and len(passed) >= need: break
         if j < 0: continue
         reason = guard.reason(i, j, s)
-        if reason: audit.append(row(j, s, rank, reason))
-        else: passed.append((j, s, rank))
-    vetoed = guard.vote(i, [j for j, _, _ in passed]) if guard.vote is not None and passed else [False] * len(passed)
-    audit += [row(j, s, rank, 'vote') for (j, s, rank), v in zip(passed, vetoed) if v]
-    return [(j, s) for (j, s, _), v in zip(passed, vetoed) if not v], audit
+        if reason: audit.append(row(j, s, rank, reason)); continue
+        pending.append((j, s, rank))   # voted in chunks: the survivors still missing, or as many as voted so far (fewer calls)
+        if need is not None and len(pending) >= max(need - len(passed), voted[0]): vote()
+    vote()
+    return passed, sorted(audit, key=lambda r: r['rank'])
 
 # %% ../nbs/08_mining.ipynb #f7617229
 def pick(survivors:list,       # [(doc, score)] in rank order
@@ -108,6 +117,25 @@ def pick(survivors:list,       # [(doc, score)] in rank order
     return window[:num_negatives]
 
 # %% ../nbs/08_mining.ipynb #0ad78c72
+class Audit(list):
+    "Audit rows of dropped candidates: a list keeping at most `cap` rows per (query, reason), with every drop counted."
+    def __init__(self, rows=(),         # rows kept
+                 counts:dict|None=None, # drops per reason, kept or not
+                 omitted:int=0          # rows not kept
+                ):
+        super().__init__(rows); self.counts, self.omitted = dict(counts or {}), omitted
+
+    def add(self, rows:list,      # one query's audit rows (`screen`), in rank order
+            cap:int|None=None     # rows kept per reason (None: all)
+           ):
+        "Count every row by reason; keep the first `cap` of each reason (the highest ranked)."
+        seen = {}
+        for r in rows:
+            n = seen[r['reason']] = seen.get(r['reason'], 0) + 1
+            self.counts[r['reason']] = self.counts.get(r['reason'], 0) + 1
+            if cap is None or n <= cap: self.append(r)
+            else: self.omitted += 1
+
 def select_negatives(cand_idx:np.ndarray,    # (n_q, k) candidate doc indices, best first (-1 = none)
                      cand_scores:np.ndarray, # (n_q, k) their scores (the scale of thresholds and margins)
                      guard:Guard,            # the false-negative guard
@@ -115,15 +143,16 @@ def select_negatives(cand_idx:np.ndarray,    # (n_q, k) candidate doc indices, b
                      range_min:int=0,        # skip this many of the surviving candidates ...
                      range_max:int=50,       # ... and take negatives from the survivors ranked before this
                      strategy:str='top',     # 'top', 'random' or 'semi-hard' (below the positive: a margin of 0 unless one is set)
-                     seed:int=0              # seed of 'random'
-                    )->tuple[list, list]:
-    "Per query the chosen negatives `[(doc, score), ...]`, and the audit rows of dropped candidates."
+                     seed:int=0,             # seed of 'random'
+                     audit_per_query:int|None=10 # audit rows kept per (query, drop reason); every drop is still counted (None: keep all)
+                    )->tuple[list, Audit]:
+    "Per query the chosen negatives `[(doc, score), ...]`, and the `Audit` of dropped candidates (screening stops at `range_max` survivors)."
     check_selection(num_negatives, range_min, range_max, strategy)
     if strategy == 'semi-hard' and guard.margin is None: guard = dataclasses.replace(guard, margin=0.0)
-    rng, chosen, audit = random.Random(seed), [], []
+    rng, chosen, audit = random.Random(seed), [], Audit()
     for i in range(len(cand_idx)):
-        survivors, dropped = screen(guard, i, cand_idx[i].tolist(), cand_scores[i].tolist())
-        chosen.append(pick(survivors, num_negatives, range_min, range_max, strategy, rng)); audit += dropped
+        survivors, dropped = screen(guard, i, cand_idx[i].tolist(), cand_scores[i].tolist(), need=range_max)
+        chosen.append(pick(survivors, num_negatives, range_min, range_max, strategy, rng)); audit.add(dropped, audit_per_query)
     return chosen, audit
 
 # %% ../nbs/08_mining.ipynb #2e7c1797
@@ -146,7 +175,7 @@ FILLS = (None, 'random')
 
 @dataclass
 class MinedNegatives:
-    "The result of mining: a `datasets.Dataset`, the audit of dropped candidates, and statistics."
+    "The result of mining: a `datasets.Dataset`, the audit of dropped candidates (capped per query and reason), and statistics (every drop counted)."
     dataset: object
     audit: list
     stats: dict = field(default_factory=dict)
@@ -176,7 +205,9 @@ class MinedNegatives:
         path = Path(path)
         with atomic_write(path) as tmp:
             if (suffix or path.suffix) == '.csv': self.audit_table().to_csv(tmp, index=False)
-            else: tmp.write_text(''.join(json.dumps(r, ensure_ascii=False) + '\n' for r in self.audit))
+            else:
+                with open(tmp, 'w', encoding='utf-8') as f:   # line by line: never the whole file in memory
+                    for r in self.audit: f.write(json.dumps(r, ensure_ascii=False) + '\n')
         return path
 
 # %% ../nbs/08_mining.ipynb #1e8d33eb
@@ -260,6 +291,11 @@ def candidates(source:str,           # 'dense', 'bm25' or 'hybrid'
     return np.where(I >= 0, np.einsum('qd,qkd->qk', Q, C[np.maximum(I, 0)]), -np.inf).astype(np.float32), I
 
 # %% ../nbs/08_mining.ipynb #fb645a0c
+def _latest(fn:Callable # a function of the anchor index
+           )->Callable:
+    "`fn` remembering its value for the latest anchor only: a guard's per-anchor working memory is one anchor's."
+    return functools.lru_cache(maxsize=1)(fn)
+
 def vote_rule(vote,                  # 'bm25', a cross-encoder (has `predict`), or a second encoder (has `encode`)
               idx:PairIndex,         # the mining inputs (`index_pairs`)
               bm25:Bm25|None,        # BM25 index over `idx.texts` (for vote='bm25')
@@ -268,18 +304,23 @@ def vote_rule(vote,                  # 'bm25', a cross-encoder (has `predict`), 
               cache:bool=True        # use the embedding cache (second encoder)
              )->Callable:
     "`(i, docs) -> bools`: True where the second opinion rates a candidate at least `vote_ratio` x anchor `i`'s lowest-rated positive."
+    # each rule rates anchor i's positives once (cached for the latest anchor: screening goes anchor by anchor and may ask in chunks)
     if vote == 'bm25':
+        @_latest
+        def rated(i):   # BM25 scores of every doc for anchor i, and the lowest of its positives'
+            s = bm25.score(idx.anchors[i], np.arange(len(idx.texts))); return s, s[sorted(idx.positives[i])].min()
         def rule(i, docs):
-            s, low = bm25.score(idx.anchors[i], docs), bm25.score(idx.anchors[i], sorted(idx.positives[i])).min()
-            return s >= vote_ratio * low if low > 0 else np.zeros(len(docs), bool)
+            s, low = rated(i)
+            return s[np.asarray(docs)] >= vote_ratio * low if low > 0 else np.zeros(len(docs), bool)
     elif not hasattr(vote, 'encode'):   # a cross-encoder reads each (anchor, candidate) pair
-        def rule(i, docs):
-            rate = lambda ds: np.asarray(vote.predict([(idx.anchors[i], idx.texts[d]) for d in ds], batch_size=batch_size, show_progress_bar=False))
-            return rate(docs) >= vote_ratio * rate(sorted(idx.positives[i])).min()
+        rate = lambda i, ds: np.asarray(vote.predict([(idx.anchors[i], idx.texts[d]) for d in ds], batch_size=batch_size, show_progress_bar=False))
+        low = _latest(lambda i: rate(i, sorted(idx.positives[i])).min())
+        def rule(i, docs): return rate(i, docs) >= vote_ratio * low(i)
     else:
         docs_v = encode(vote, idx.texts, batch_size, cache, show_progress_bar=False)
         anchors_v = encode(vote, idx.anchors, batch_size, cache, show_progress_bar=False)
-        def rule(i, docs): return docs_v[docs] @ anchors_v[i] >= vote_ratio * min(float(anchors_v[i] @ docs_v[p]) for p in idx.positives[i])
+        low = _latest(lambda i: min(float(anchors_v[i] @ docs_v[p]) for p in idx.positives[i]))
+        def rule(i, docs): return docs_v[docs] @ anchors_v[i] >= vote_ratio * low(i)
     return rule
 
 # %% ../nbs/08_mining.ipynb #1ba620bb
@@ -296,25 +337,25 @@ def make_guard(idx:PairIndex,                             # the mining inputs (`
                dup_threshold:float|None=None,             # cosine at which a candidate is a copy of a positive (needs embeddings)
                vote:Callable|None=None                    # a `vote_rule`
               )->Guard:
-    "The `Guard` of a mining run: positives scored on the candidates' scale, percentile thresholds resolved, the copy test."
+    "The `Guard` of a mining run: positives scored on the candidates' scale, percentile thresholds resolved, the copy test (one anchor's positive vectors at a time)."
     if C is not None: pscores = [[float(Q[i] @ C[j]) for j in p] for i, p in enumerate(idx.positives)]
     else: pscores = [[float(x) for x in bm25.score(idx.anchors[i], sorted(p))] for i, p in enumerate(idx.positives)]
     valid = S[(I >= 0) & np.isfinite(S)]
     is_dup = None
     if C is not None and dup_threshold is not None:
-        positive_vecs = [C[sorted(p)] for p in idx.positives]
-        is_dup = lambda i, j: bool((positive_vecs[i] @ C[j] >= dup_threshold).any())
+        positive_vecs = _latest(lambda i: C[sorted(idx.positives[i])])   # one anchor's positive vectors at a time, not all anchors'
+        is_dup = lambda i, j: bool((positive_vecs(i) @ C[j] >= dup_threshold).any())
     return Guard(idx.positives, pscores, resolve_threshold(max_score, valid, 'max_score'), resolve_threshold(min_score, valid, 'min_score'),
                  margin, relative_margin, is_dup, vote)
 
 # %% ../nbs/08_mining.ipynb #d9609b6e
-def _stats(idx, guard, chosen, ds, source, range_min, range_max, short, filled, audit, t0)->dict:
-    reasons = {}
-    for a in audit: reasons[a['reason']] = reasons.get(a['reason'], 0) + 1
+def _stats(idx, guard, chosen, ds, source, range_min, range_max, short, filled, audit:Audit, t0)->dict:
+    "Run statistics; `dropped` counts every drop by reason, `audit_rows` the rows kept and `audit_rows_omitted` those the cap left out."
     negs = [s for c in chosen for _, s in c if s is not None]
     return dict(n_anchors=len(idx.anchors), n_pairs=len(idx.pairs), n_corpus=len(idx.texts), n_rows=len(ds), source=source,
                 range_min=range_min, range_max=range_max, max_score=guard.max_score, min_score=guard.min_score,
-                queries_short=short, filled=filled, dropped=reasons, mean_negative_score=float(np.mean(negs)) if negs else None,
+                queries_short=short, filled=filled, dropped=dict(audit.counts), audit_rows=len(audit), audit_rows_omitted=audit.omitted,
+                mean_negative_score=float(np.mean(negs)) if negs else None,
                 mean_positive_score=float(np.mean([s for p in guard.positive_scores for s in p])), seconds=round(time.time() - t0, 2))
 
 def mine_hard_negatives(anchors:list[str],          # anchor texts (repeat an anchor once per positive)
@@ -343,7 +384,8 @@ def mine_hard_negatives(anchors:list[str],          # anchor texts (repeat an an
                         cache:bool=True,            # use the embedding cache
                         seed:int=0,                 # seed of random sampling and random fill
                         show_progress:bool=True,    # progress bars on large corpora
-                        extra_positives:dict|None=None # anchor -> more positive texts of it: never its negatives, not mined for
+                        extra_positives:dict|None=None, # anchor -> more positive texts of it: never its negatives, not mined for
+                        audit_per_query:int|None=10 # audit rows kept per (anchor, drop reason); `stats['dropped']` counts them all (None: keep all)
                        )->MinedNegatives:
     "Mine hard negatives for (anchor, positive) pairs from `corpus`, with the false-negative guard and an audit."
     t0 = time.time()
@@ -366,12 +408,12 @@ def mine_hard_negatives(anchors:list[str],          # anchor texts (repeat an an
     S, I = candidates(source, k, idx.anchors, Q, C, bm25, index, fusion, hybrid_weight, show_progress)
     vote_fn = vote_rule(vote, idx, bm25, vote_ratio, batch_size, cache) if vote is not None else None
     guard = make_guard(idx, S, I, Q, C, bm25, max_score, min_score, margin, relative_margin, dup_threshold, vote_fn)
-    chosen, audit = select_negatives(I, S, guard, num_negatives, range_min, range_max, sampling_strategy, seed)
+    chosen, audit = select_negatives(I, S, guard, num_negatives, range_min, range_max, sampling_strategy, seed, audit_per_query)
     short, filled = sum(len(c) < num_negatives for c in chosen), 0
     if fill == 'random': chosen, filled = fill_random(chosen, I, idx.positives, len(idx.texts), num_negatives, seed, Q, C)
     ds = _build(output_format, idx.anchors, idx.texts, idx.pairs, chosen, idx.texts, num_negatives)
-    audit = [dict(anchor=idx.anchors[a['query']], candidate=idx.texts[a['doc']], rank=a['rank'], score=a['score'],
-                  positive_score=a['positive_score'], reason=a['reason']) for a in audit]
+    audit = Audit([dict(anchor=idx.anchors[a['query']], candidate=idx.texts[a['doc']], rank=a['rank'], score=a['score'],
+                        positive_score=a['positive_score'], reason=a['reason']) for a in audit], audit.counts, audit.omitted)
     return MinedNegatives(ds, audit, _stats(idx, guard, chosen, ds, source, range_min, range_max, short, filled, audit, t0))
 
 # %% ../nbs/08_mining.ipynb #2b28a9c3
@@ -420,10 +462,22 @@ def mine_beir(data:BeirData,     # BEIR data
              )->MinedNegatives:
     "Mine negatives for every relevant (query, doc) pair of `split` (or for `pairs`), from the whole corpus; every positive of a query in `split` is excluded, mined for or not."
     if pairs is not None and split in data.qrels:    # the split's positives of every query mined for, plus any given
-        extra = _positives_by_text(beir_pair_rows(data, split))
+        extra = _split_positives(data, split)
         for a, ps in (kwargs.get('extra_positives') or {}).items(): extra.setdefault(a, set()).update(ps)
         kwargs['extra_positives'] = extra
     return mine_hard_negatives(*beir_mining_inputs(data, split, pairs), model, **kwargs)
+
+def _split_positives(data:BeirData, # BEIR data
+                     split:str       # a qrels split
+                    )->dict:
+    "anchor text -> set of its positive texts in `split` (the pairs of `beir_pair_rows`), each document's text made once, not once per pair."
+    texts, out = {}, {}
+    for q, docs in data.qrels[split].items():
+        for d, s in docs.items():
+            if s < 1: continue
+            if d not in texts: texts[d] = data.doc_text(d)
+            out.setdefault(data.queries[q], set()).add(texts[d])
+    return out
 
 def _positives_by_text(pairs)->dict:
     "anchor text -> set of its positive texts."
@@ -432,6 +486,10 @@ def _positives_by_text(pairs)->dict:
     return out
 
 # %% ../nbs/08_mining.ipynb #aedc1f3a
+# measured with tracemalloc (CPython 3.11): an audit row while both its index form and its text form are alive (~670 bytes);
+# a positive in the index's per-anchor sets (~57) plus its score in the guard (~32)
+AUDIT_ROW_BYTES, POSITIVE_BYTES = 700, 96
+
 def estimate_mining(n_docs:int,           # corpus size
                     n_queries:int,        # unique anchors
                     dim:int=384,          # embedding size
@@ -441,20 +499,26 @@ def estimate_mining(n_docs:int,           # corpus size
                     docs_per_second:float=40.0, # encoding throughput (texts/s; measure with `encode_probe`)
                     cached:bool=False,    # corpus embeddings already cached
                     bytes_encode:int=0,   # working memory of encoding (activations, allocator pools; `encode_probe`), when not cached
-                    gather:bool=False     # candidates' vectors gathered to re-score them (BM25 / hybrid sources)
+                    gather:bool=False,    # candidates' vectors gathered to re-score them (BM25 / hybrid sources)
+                    max_pos:int=1,        # most positives of one query (the guard holds one query's positive vectors at a time)
+                    n_positives:int|None=None, # positives of all queries together (index sets and scores; None: one per query)
+                    audit_per_query:int|None=10, # audit rows kept per (query, drop reason) (None: every dropped candidate, up to `k`)
+                    reasons:int=2         # drop reasons the run can record: known_positive plus each rule that is on (default run: + copies)
                    )->dict:
-    "Estimated peak extra memory (bytes) and time (s) of mining a corpus of `n_docs`."
+    "Estimated peak extra memory (bytes) and time (s) of mining a corpus of `n_docs`: embeddings, index, search block, candidates, audit, guard, encoding."
     emb = n_docs * dim * 4; qemb = n_queries * dim * 4
     idx = 0 if index == 'flat' else emb + (n_docs * 32 * 2 * 8 if index == 'hnsw' else 0)
     search = min(batch, max(1, 2**24 // n_docs)) * n_docs * 4 * 2 if index == 'flat' else batch * (n_docs * 4 if index == 'faiss-flat' else k * 12)
     cand = n_queries * k * (12 + (dim * 4 if gather else 0))
-    peak = emb + qemb + idx + search + cand + (0 if cached else bytes_encode)
+    audit = n_queries * min(k, k if audit_per_query is None else audit_per_query * reasons) * AUDIT_ROW_BYTES
+    guard = (n_queries if n_positives is None else n_positives) * POSITIVE_BYTES + max_pos * dim * 4 + n_docs * 8   # + the latest query's BM25 scores (vote)
+    peak = emb + qemb + idx + search + cand + audit + guard + (0 if cached else bytes_encode)
     enc = 0 if cached else (n_docs + n_queries) / docs_per_second
     flops = 2 * n_queries * n_docs * dim
     # + 160 MiB a fresh process spends on first use of the search, dataset and output code (benchmarks/estimate_check.py:
     # a warm SciFact run, whose structures take ~50 MiB, peaks ~200 MiB above the loaded model)
     return dict(bytes_peak=int(peak * 1.1) + (160 << 20), bytes_embeddings=emb, bytes_index=idx, bytes_search=search,
-                bytes_encode=0 if cached else bytes_encode,
+                bytes_candidates=cand, bytes_audit=audit, bytes_guard=guard, bytes_encode=0 if cached else bytes_encode,
                 seconds_encode=enc, seconds_search=flops / 20e9, seconds=enc + flops / 20e9)
 
 # %% ../nbs/08_mining.ipynb #eb5670bb
@@ -487,6 +551,7 @@ class MineConfig:
     batch_size: int = 64
     output: str|None = None          # .jsonl or .parquet for the mined dataset
     audit: str|None = None           # .jsonl or .csv for the audit
+    audit_per_query: int|None = 10   # audit rows kept per (anchor, drop reason); every drop is still counted (null: keep all)
 
     # sentence-transformers' names (its `mine_hard_negatives` says absolute_margin) and common config words
     ALIASES: ClassVar[dict] = {'absolute_margin': 'margin', 'model_name': 'model', 'mining_model_name': 'model', 'output_path': 'output'}
@@ -532,6 +597,8 @@ class MineConfig:
             try: check_selection(self.num_negatives, self.range_min, self.range_max, self.sampling_strategy)
             except ValueError as e: raise ConfigError(f"{source}: {e}") from None
         elif self.num_negatives < 1: raise ConfigError(f"{source}: key 'num_negatives' must be >= 1, got {self.num_negatives}")
+        if self.audit_per_query is not None and self.audit_per_query < 0:
+            raise ConfigError(f"{source}: key 'audit_per_query' must be >= 0 or null, got {self.audit_per_query}")
         for k in ('max_score', 'min_score'):
             v = getattr(self, k)
             if isinstance(v, str):
@@ -559,7 +626,8 @@ class MineConfig:
     def mining_kwargs(self)->dict:
         "The keyword arguments of `mine_hard_negatives`."
         keys = ('source', 'num_negatives', 'range_min', 'range_max', 'max_score', 'min_score', 'margin', 'relative_margin',
-                'output_format', 'dup_threshold', 'vote_ratio', 'fill', 'index', 'fusion', 'hybrid_weight', 'seed', 'batch_size')
+                'output_format', 'dup_threshold', 'vote_ratio', 'fill', 'index', 'fusion', 'hybrid_weight', 'seed', 'batch_size',
+                'audit_per_query')
         return {k: getattr(self, k) for k in keys} | dict(sampling_strategy=self.sampling_strategy)
 
 # %% ../nbs/08_mining.ipynb #f5ccd928
@@ -627,7 +695,11 @@ def estimate_run(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a Y
         out['dim'] = int(dim or encode(model, idx.texts[:1], cache=False).shape[1])
         out['cached'] = cache_path(model, idx.texts, fp).exists() and cache_path(model, idx.anchors, fp).exists()
         if not out['cached']: out |= encode_probe(model, idx.texts + idx.anchors, sample, cfg.seed)   # both kinds of text, mixed as in the run
+    rules = (cfg.dup_threshold if out['dim'] else None, cfg.max_score, cfg.min_score, 0 if cfg.sampling_strategy == 'semi-hard' else cfg.margin,
+             cfg.relative_margin, cfg.vote)   # the drop rules that are on (the copy test needs embeddings)
     est = estimate_mining(len(idx.texts), len(idx.anchors), out['dim'] or 384, k, cfg.index,
                           docs_per_second=out['texts_per_second'] or 40.0, cached=out['cached'] is not False, bytes_encode=out.get('bytes_working') or 0,
-                          gather=cfg.source != 'dense' and out['dim'] is not None)
+                          gather=cfg.source != 'dense' and out['dim'] is not None, max_pos=max(map(len, idx.positives)),
+                          n_positives=sum(map(len, idx.positives)), audit_per_query=cfg.audit_per_query,
+                          reasons=1 + sum(r is not None for r in rules))
     return out | est

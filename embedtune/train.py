@@ -31,7 +31,7 @@ class TrainConfig:
     model: str|None = None            # model name or folder (None: packaged all-MiniLM-L6-v2)
     task: str = 'train'               # name recorded in the result
     train_split: str = 'train'        # qrels split to train on
-    eval_split: str = 'test'          # qrels split to evaluate on
+    eval_split: str|None = 'test'     # qrels split to report on (None: none, e.g. the rungs of `embedtune tune`, which read only dev)
     output_dir: str = 'runs/train'    # checkpoints and the final model
     result: str|None = None           # result JSON path (None: <output_dir>/result.json)
     seed: int = 42                    # seed for everything
@@ -48,6 +48,7 @@ class TrainConfig:
     max_steps: int|None = None        # stop after this many optimizer steps (overrides epochs)
     max_seq_length: int|None = None   # override the model's max_seq_length
     sample_size: int|None = None      # use at most this many training pairs
+    min_relevance: int = 1            # train on qrels pairs of at least this relevance (graded qrels: the top grade only, say)
     train_file: str|None = None       # pair/triplet/QA JSONL to train on instead of the train qrels (data root or cwd)
     eval_queries: int|None = None     # evaluate on a slice of this many queries (smoke tests)
     eval_corpus: int|None = None      # ... and this many documents
@@ -71,6 +72,7 @@ class TrainConfig:
     stages: list|None = None          # multi-stage curriculum: a list of dicts overriding training keys per stage
     mining_model: str|None = None     # model that mines the hard negatives (None: the model being trained), e.g. a small fast miner
     training_args: dict|None = None   # passed unchanged to SentenceTransformerTrainingArguments (gradient_checkpointing, bf16, ...)
+    tune: dict|None = None            # settings of `embedtune tune` (`embedtune.tune.TuneSettings`: budget_minutes, rungs, ...); `train` ignores it
 
     # the words of sentence-transformers' trainer and of common training configs, accepted as other names for keys
     ALIASES: ClassVar[dict] = {'model_name': 'model', 'model_name_or_path': 'model', 'num_epochs': 'epochs', 'num_train_epochs': 'epochs',
@@ -142,6 +144,7 @@ class TrainConfig:
         if self.mining is not None: self.mine_config(source)
         if self.train_file and not data_path(self.train_file, self.data_root).is_file():
             raise ConfigError(f"{source}: key 'train_file': no such file {str(data_path(self.train_file, self.data_root))!r}")
+        if self.min_relevance < 1: raise ConfigError(f"{source}: key 'min_relevance' must be >= 1, got {self.min_relevance}")
         for k in ('sample_size', 'eval_queries', 'eval_corpus', 'max_seq_length'):
             v = getattr(self, k)
             if v is not None and v <= 0: raise ConfigError(f"{source}: key {k!r} must be a positive integer or null, got {v}")
@@ -186,7 +189,7 @@ LOSS_NAMES = ('mnrl', 'cached_mnrl', 'contrastive', 'triplet', 'combined', 'foca
 LOSS_FORMATS = {'mnrl': ('triplet', 'n-tuple'), 'cached_mnrl': ('triplet', 'n-tuple'), 'combined': ('triplet', 'n-tuple'),
                 'focal': ('triplet', 'n-tuple'), 'contrastive': ('labeled-pair',), 'triplet': ('triplet',)}
 STAGE_KEYS = {'task', 'epochs', 'max_steps', 'batch_size', 'lr', 'warmup_ratio', 'scheduler', 'weight_decay', 'loss', 'scale',
-              'loss_params', 'gradient_accumulation_steps', 'sample_size', 'train_file', 'mining', 'logging_steps'}
+              'loss_params', 'gradient_accumulation_steps', 'sample_size', 'train_file', 'mining', 'logging_steps', 'min_relevance'}
 # trainer arguments embedtune derives from config keys (a `training_args:` block may not set them): argument -> key
 OWN_ARGS = {'output_dir': 'output_dir', 'num_train_epochs': 'epochs', 'per_device_train_batch_size': 'batch_size', 'learning_rate': 'lr',
             'seed': 'seed', 'data_seed': 'seed', 'max_steps': 'max_steps', 'lr_scheduler_type': 'scheduler', 'warmup_steps': 'warmup_ratio',
@@ -268,10 +271,11 @@ def stage_data(cfg:TrainConfig, # the stage's config
     "Training rows of a stage: pairs from the train qrels or `train_file`, sampled to `sample_size` *before* mining, plus mined negatives if it has a mining block."
     log = log or (lambda *a, **k: None)
     own = load_pairs(data_path(cfg.train_file, cfg.data_root)) if cfg.train_file else None
-    rows = own if own is not None else beir_pairs(data, cfg.train_split)
+    rows = own if own is not None else beir_pairs(data, cfg.train_split, cfg.min_relevance)
     keep = _sample(len(rows), cfg.sample_size, cfg.seed)
     if cfg.mining is None: return (rows if keep is None else rows.select(keep)), None
-    pairs = None if own is None and keep is None else list(zip(rows['anchor'], rows['positive']))
+    every = own is None and keep is None and cfg.min_relevance <= 1     # mine for every pair of the split
+    pairs = None if every else list(zip(rows['anchor'], rows['positive']))
     extra = None if own is None else _positives_by_text(pairs)   # every positive of the file, sampled or not
     if keep is not None: pairs = [pairs[i] for i in keep]
     mc = cfg.mine_config()
@@ -298,18 +302,19 @@ def _prepare(cfg:TrainConfig)->tuple:
     check_writable(cfg.output_dir, "key 'output_dir'", folder=True)
     check_writable(cfg.result or Path(cfg.output_dir)/'result.json', "key 'result'")
     resolve_model(cfg.model)
-    data = load_beir(data_path(cfg.dataset, cfg.data_root), splits=sorted({cfg.train_split, cfg.eval_split}))
-    for s in (cfg.train_split, cfg.eval_split):
+    splits = [s for s in (cfg.train_split, cfg.eval_split) if s]
+    data = load_beir(data_path(cfg.dataset, cfg.data_root), splits=sorted(set(splits)))
+    for s in splits:
         if not data.qrels[s]: raise DataError(f"{data.path}/qrels/{s}.tsv: no judged queries; expected at least one")
-    ev = slice_beir(data, cfg.eval_queries, cfg.eval_corpus, seed=cfg.seed) if (cfg.eval_queries or cfg.eval_corpus) else data
+    ev = None if not cfg.eval_split else slice_beir(data, cfg.eval_queries, cfg.eval_corpus, seed=cfg.seed) if (cfg.eval_queries or cfg.eval_corpus) else data
     if cfg.test_size: data = _holdout(cfg, data)
     sts = load_sts(data_path(cfg.stsb, cfg.data_root)) if cfg.stsb else None
     plan = []
     for i, s in enumerate([cfg.stage(i) for i in range(len(cfg.stages))] if cfg.stages else [cfg]):
         where = f"stage {i+1}" if cfg.stages else 'config'
         own = load_pairs(data_path(s.train_file, s.data_root)) if s.train_file else None
-        pairs = list(zip(own['anchor'], own['positive'])) if own is not None else beir_pair_rows(data, s.train_split)
-        if not pairs: raise DataError(f"{data.path}: split {s.train_split!r} has no training pair (relevance >= 1) left")
+        pairs = list(zip(own['anchor'], own['positive'])) if own is not None else beir_pair_rows(data, s.train_split, s.min_relevance)
+        if not pairs: raise DataError(f"{data.path}: split {s.train_split!r} has no training pair (relevance >= {s.min_relevance}) left")
         if s.mining is None and s.loss in ('triplet', 'contrastive') and (s.loss == 'contrastive' or own is None or 'negative' not in own.column_names):
             raise ConfigError(f"{where}: loss {s.loss!r} needs negatives: add a mining block (output_format {LOSS_FORMATS[s.loss][0]})"
                               + (" or a train_file with a 'negative' field" if s.loss == 'triplet' else ''))
@@ -326,7 +331,7 @@ def check_run(config:TrainConfig|dict|str|Path # a TrainConfig, a dict of keys, 
     cfg = TrainConfig.of(config)
     data, ev, sts, plan = _prepare(cfg)
     return dict(dataset=str(data.path), train_queries=len(data.qrels[cfg.train_split]), dev_queries=len(data.qrels.get('dev', {})),
-                eval_queries=len(ev.qrels[cfg.eval_split]), eval_docs=len(ev.corpus), stsb_pairs=len(sts) if sts is not None else None,
+                eval_queries=len(ev.qrels[cfg.eval_split]) if ev else None, eval_docs=len(ev.corpus) if ev else None, stsb_pairs=len(sts) if sts is not None else None,
                 stages=plan, model=resolve_model(cfg.model), output_dir=cfg.output_dir, result=str(cfg.result or Path(cfg.output_dir)/'result.json'))
 
 # %% ../nbs/10_train.ipynb #64121cca
@@ -409,9 +414,9 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
     dev = _dev_data(cfg, data)
     base = sts_before = dev_before = None
     if main:
-        log(f"[embedtune] baseline evaluation on {cfg.eval_split} ({len(ev.qrels[cfg.eval_split])} queries, {len(ev.corpus)} docs)"
-            + (f" and dev ({len(dev.qrels['dev'])} held-out train queries)" if dev is not None else ''))
-        base = evaluate_beir(model, ev, cfg.eval_split, per_query=True)
+        log(f"[embedtune] baseline evaluation" + (f" on {cfg.eval_split} ({len(ev.qrels[cfg.eval_split])} queries, {len(ev.corpus)} docs)" if ev else '')
+            + (f" on dev ({len(dev.qrels['dev'])} held-out train queries)" if dev is not None else ''))
+        base = evaluate_beir(model, ev, cfg.eval_split, per_query=True) if ev else None
         sts_before = evaluate_sts(model, sts)['spearman'] if sts is not None else None
         dev_before = evaluate_beir(model, dev, 'dev', per_query=True) if dev is not None else None
     stages = [cfg.stage(i) for i in range(len(cfg.stages))] if cfg.stages else [cfg]
@@ -442,20 +447,20 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
     folder = Path(cfg.output_dir)/('final-not-better' if verdict == 'kept_base' else 'final')
     with ExitStack() as stack:      # model folders are filled beside their place and renamed in only when all is done
         _save_trained(model, cfg, folder, stack)
-        log(f"[embedtune] evaluation on {cfg.eval_split} (reported, not used to decide)")
-        after = evaluate_beir(model, ev, cfg.eval_split, per_query=True)
+        if ev: log(f"[embedtune] evaluation on {cfg.eval_split} (reported, not used to decide)")
+        after = evaluate_beir(model, ev, cfg.eval_split, per_query=True) if ev else None
         sts_after = evaluate_sts(model, sts)['spearman'] if sts is not None else None
-        sig = paired_bootstrap(_per_query(base), _per_query(after), seed=cfg.seed)
+        sig = paired_bootstrap(_per_query(base), _per_query(after), seed=cfg.seed) if ev else None
         files = data.files + ([data_path(cfg.stsb, cfg.data_root)] if cfg.stsb else [])
         trained_dir = str(folder) if cfg.save_model else None
         res = dict(task=cfg.task, dataset=cfg.dataset, model=model_name(model), verdict=verdict, decision=decision,
-                   baseline=_metrics(base), trained=_metrics(after), result=_metrics(base if verdict == 'kept_base' else after),
+                   baseline=ev and _metrics(base), trained=ev and _metrics(after), result=ev and _metrics(base if verdict == 'kept_base' else after),
                    stsb=dict(before=sts_before, after=sts_after) if sts is not None else None, significance=sig,
                    dev=dict(baseline=_metrics(dev_before), result=_metrics(dev_after), significance={k: decision[k] for k in ('diff', 'low', 'high', 'p_value', 'n_queries')})
                        if dev is not None else None,
                    method='lora' if cfg.lora is not None else 'full', stages=summaries,
                    mining=summaries[-1]['mining'] if len(summaries) == 1 else None,
-                   per_query_ndcg10={q: [round(base['per_query'][q]['ndcg@10'], 6), round(v['ndcg@10'], 6)] for q, v in after['per_query'].items()},
+                   per_query_ndcg10={q: [round(base['per_query'][q]['ndcg@10'], 6), round(v['ndcg@10'], 6)] for q, v in after['per_query'].items()} if ev else None,
                    seconds=round(time.time() - t0, 1), train_seconds=round(train_seconds, 1), world_size=world,
                    model_dir=(resolve_model(cfg.model) if verdict == 'kept_base' else trained_dir) if cfg.save_model else None,
                    trained_model_dir=trained_dir, manifest=make_manifest(cfg.to_dict(), cfg.seed, files))

@@ -134,3 +134,20 @@ def test_mine_check_mode(tmp_path, capsys):
     plan = json.loads(capsys.readouterr().out)
     assert (plan['pairs'], plan['anchors'], plan['corpus']) == (6, 5, 12)
     assert nothing_encoded() and not (tmp_path/'out').exists()
+
+TUNE_CASES = {   # `embedtune tune`: its own preconditions, checked before any encoding
+    'no_dev_split':   ('test_size: null\n', 'tune chooses on a dev split: set test_size'),
+    'unknown_rung':   ('test_size: 2\nmin_dev_queries: 2\ntune: {rungs: [inbatch, fastest]}\n', "unknown rung 'fastest'"),
+    'unknown_key':    ('test_size: 2\nmin_dev_queries: 2\ntune: {budget: 5}\n', "tune: unknown key 'budget'"),
+    'zero_budget':    ('test_size: 2\nmin_dev_queries: 2\ntune: {budget_minutes: 0}\n', "key 'tune.budget_minutes' must be > 0"),
+    'pair_loss':      ('test_size: 2\nmin_dev_queries: 2\nloss: contrastive\nmining: {num_negatives: 1, output_format: labeled-pair}\n', "tune: loss 'contrastive'"),
+    'dev_too_small':  ('test_size: 2\n', 'fewer than the 20 (min_dev_queries)'),
+}
+
+@pytest.mark.parametrize('case', sorted(TUNE_CASES))
+def test_tune_fails_before_encoding(case, tmp_path, capsys):
+    extra, msg = TUNE_CASES[case]
+    cfg = tmp_path/'c.yaml'; cfg.write_text(f"dataset: {TINY}\nstsb: null\noutput_dir: {tmp_path}/run\n" + extra)
+    assert main(['tune', str(cfg)]) == 2
+    assert_one_line(capsys, msg)
+    assert not (tmp_path/'run').exists() and nothing_encoded()
