@@ -24,7 +24,7 @@ def _parse_set(items)->dict:
     return out
 
 _MINE_FLAGS = dict(num_negatives=int, range_min=int, range_max=int, margin=float, relative_margin=float, sampling_strategy=str,
-                   source=str, model=str, output_format=str, fill=str, output=str, audit=str)   # `embedtune mine` flags -> MineConfig keys
+                   source=str, model=str, output_format=str, fill=str, output=str, audit=str, audit_per_query=int)   # `embedtune mine` flags -> MineConfig keys
 
 def build_parser()->argparse.ArgumentParser:
     "The `embedtune` argument parser."
