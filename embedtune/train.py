@@ -415,7 +415,7 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
     base = sts_before = dev_before = None
     if main:
         log(f"[embedtune] baseline evaluation" + (f" on {cfg.eval_split} ({len(ev.qrels[cfg.eval_split])} queries, {len(ev.corpus)} docs)" if ev else '')
-            + (f" on dev ({len(dev.qrels['dev'])} held-out train queries)" if dev is not None else ''))
+            + ((' and' if ev else '') + f" on dev ({len(dev.qrels['dev'])} held-out train queries)" if dev is not None else ''))
         base = evaluate_beir(model, ev, cfg.eval_split, per_query=True) if ev else None
         sts_before = evaluate_sts(model, sts)['spearman'] if sts is not None else None
         dev_before = evaluate_beir(model, dev, 'dev', per_query=True) if dev is not None else None

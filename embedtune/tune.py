@@ -114,7 +114,7 @@ class TuneSettings:
 
 # %% ../nbs/10a_tune.ipynb #f358856e
 def _cutoff(bar):
-    "A trainer callback that records each dev check and stops the rung when one falls below `bar()` (the best so far minus the margin)."
+    "A trainer callback that records each dev check and stops the rung when check `k` (0-based) falls below `bar(k)`."
     from transformers import TrainerCallback
     class CutOff(TrainerCallback):
         def __init__(self): self.checks, self.cut = [], None
@@ -122,7 +122,7 @@ def _cutoff(bar):
             m = (metrics or {}).get('eval_dev_ndcg@10')
             if m is None: return
             self.checks.append([state.global_step, round(float(m), 6)])
-            if m < bar() and state.global_step < state.max_steps: self.cut = state.global_step; control.should_training_stop = True
+            if m < bar(len(self.checks) - 1) and state.global_step < state.max_steps: self.cut = state.global_step; control.should_training_stop = True
     return CutOff()
 
 def rung_config(cfg:TrainConfig,   # the user's config (data, model, loss, batch, lr, dev split, seed ...)
@@ -163,7 +163,9 @@ def run_ladder(cfg:TrainConfig,   # the user's config
                log=print          # progress messages
               )->list:
     "Train the rungs in `order` within the budget, cutting those clearly behind; one row per rung (status done, cut, or skipped)."
-    rows, best = [], [base_dev]
+    # a check is compared with the same check of the rungs before (successive halving): a rung half-way through is not
+    # held against another's end; the bar is the best of the base model and of those rungs at that check, minus the margin
+    rows, at = [], {}
     for name in order:
         took = [r['seconds'] for r in rows if r['status'] in ('done', 'cut')]
         left = ts.budget_minutes * 60 - (time.time() - t0)
@@ -171,9 +173,10 @@ def run_ladder(cfg:TrainConfig,   # the user's config
             rows.append(_row(name, 'skipped', reason=f"budget: {max(left, 0) / 60:.1f} min left"
                              + (f", a rung takes {statistics.fmean(took) / 60:.1f}" if took else ''))); continue
         log(f"[embedtune] tune: rung {name} — {LADDER[name][0]} ({steps} steps)")
-        cut, t = _cutoff(lambda: max(best) - ts.cut_margin), time.time()
+        cut, t = _cutoff(lambda k: max([base_dev] + at.get(k, [])) - ts.cut_margin), time.time()
         res = train(rung_config(cfg, name, ts, steps, top_grade, out), log=None, callbacks=[cut])
-        dev = res['dev']['result']['ndcg@10']; best.append(dev)
+        dev = res['dev']['result']['ndcg@10']
+        for k, (_, score) in enumerate(cut.checks): at.setdefault(k, []).append(score)
         rows.append(_row(name, 'cut' if cut.cut else 'done', dev_ndcg10=dev, change=dev - base_dev,
                          low=res['decision']['low'], high=res['decision']['high'], checks=cut.checks,
                          steps=res['stages'][0]['steps'], seconds=round(time.time() - t, 1), model_dir=res['trained_model_dir']))
