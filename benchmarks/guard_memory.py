@@ -71,7 +71,9 @@ def _estimate(folder:str, n_pairs:int)->dict:
     pos = list(map(len, idx.positives))
     _, k = mining_window(1, 0, 20, 'top', True, max(pos), len(idx.texts), True)
     probe = encode_probe(HashEncoder(384), idx.texts + idx.anchors)
-    kw = dict(k=k, docs_per_second=probe['texts_per_second'], cached=False, bytes_encode=probe['bytes_working'] or 0, max_pos=max(pos), n_positives=sum(pos), reasons=4)  # + copies, relative margin, vote
+    from embedtune.mining import MineConfig, _output_size
+    kw = dict(k=k, docs_per_second=probe['texts_per_second'], cached=False, bytes_encode=probe['bytes_working'] or 0, max_pos=max(pos), n_positives=sum(pos), reasons=4,  # + copies, relative margin, vote
+              **_output_size(MineConfig(num_negatives=1), idx))
     return dict(estimate_mining(len(idx.texts), len(idx.anchors), 384, audit_per_query=10, **kw), k=k, max_pos=max(pos), n_positives=sum(pos),
                 bytes_audit_uncapped=estimate_mining(len(idx.texts), len(idx.anchors), 384, audit_per_query=None, **kw)['bytes_audit'])
 

@@ -145,6 +145,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'embedtune.mining._checked_inputs': ('mining.html#_checked_inputs', 'embedtune/mining.py'),
                                   'embedtune.mining._filtered': ('mining.html#_filtered', 'embedtune/mining.py'),
                                   'embedtune.mining._latest': ('mining.html#_latest', 'embedtune/mining.py'),
+                                  'embedtune.mining._output_size': ('mining.html#_output_size', 'embedtune/mining.py'),
                                   'embedtune.mining._positives_by_text': ('mining.html#_positives_by_text', 'embedtune/mining.py'),
                                   'embedtune.mining._split_positives': ('mining.html#_split_positives', 'embedtune/mining.py'),
                                   'embedtune.mining._stats': ('mining.html#_stats', 'embedtune/mining.py'),

@@ -503,22 +503,26 @@ def estimate_mining(n_docs:int,           # corpus size
                     max_pos:int=1,        # most positives of one query (the guard holds one query's positive vectors at a time)
                     n_positives:int|None=None, # positives of all queries together (index sets and scores; None: one per query)
                     audit_per_query:int|None=10, # audit rows kept per (query, drop reason) (None: every dropped candidate, up to `k`)
-                    reasons:int=2         # drop reasons the run can record: known_positive plus each rule that is on (default run: + copies)
+                    reasons:int=2,        # drop reasons the run can record: known_positive plus each rule that is on (default run: + copies)
+                    n_rows:int=0,         # rows of the mined dataset (triplet: pairs x negatives)
+                    row_chars:float=0     # characters of one row's texts (anchor + positive + negatives)
                    )->dict:
-    "Estimated peak extra memory (bytes) and time (s) of mining a corpus of `n_docs`: embeddings, index, search block, candidates, audit, guard, encoding."
+    "Estimated peak extra memory (bytes) and time (s) of mining a corpus of `n_docs`: embeddings, index, search block, candidates, audit, guard, output rows, encoding."
     emb = n_docs * dim * 4; qemb = n_queries * dim * 4
     idx = 0 if index == 'flat' else emb + (n_docs * 32 * 2 * 8 if index == 'hnsw' else 0)
     search = min(batch, max(1, 2**24 // n_docs)) * n_docs * 4 * 2 if index == 'flat' else batch * (n_docs * 4 if index == 'faiss-flat' else k * 12)
     cand = n_queries * k * (12 + (dim * 4 if gather else 0))
     audit = n_queries * min(k, k if audit_per_query is None else audit_per_query * reasons) * AUDIT_ROW_BYTES
     guard = (n_queries if n_positives is None else n_positives) * POSITIVE_BYTES + max_pos * dim * 4 + n_docs * 8   # + the latest query's BM25 scores (vote)
-    peak = emb + qemb + idx + search + cand + audit + guard + (0 if cached else bytes_encode)
+    # the mined rows: each row's texts twice (the pair texts it is built from, and the dataset's Arrow buffers) + per-row objects
+    rows = int(n_rows * (2 * row_chars + 200))
+    peak = emb + qemb + idx + search + cand + audit + guard + rows + (0 if cached else bytes_encode)
     enc = 0 if cached else (n_docs + n_queries) / docs_per_second
     flops = 2 * n_queries * n_docs * dim
     # + 160 MiB a fresh process spends on first use of the search, dataset and output code (benchmarks/estimate_check.py:
     # a warm SciFact run, whose structures take ~50 MiB, peaks ~200 MiB above the loaded model)
     return dict(bytes_peak=int(peak * 1.1) + (160 << 20), bytes_embeddings=emb, bytes_index=idx, bytes_search=search,
-                bytes_candidates=cand, bytes_audit=audit, bytes_guard=guard, bytes_encode=0 if cached else bytes_encode,
+                bytes_candidates=cand, bytes_audit=audit, bytes_guard=guard, bytes_rows=rows, bytes_encode=0 if cached else bytes_encode,
                 seconds_encode=enc, seconds_search=flops / 20e9, seconds=enc + flops / 20e9)
 
 # %% ../nbs/08_mining.ipynb #eb5670bb
@@ -674,6 +678,15 @@ def mine(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
     return res
 
 # %% ../nbs/08_mining.ipynb #573c7f43
+def _output_size(cfg:MineConfig, idx:PairIndex)->dict:
+    "`n_rows` and `row_chars` of the dataset `cfg` would mine from `idx` (every pair keeps all its negatives: an upper bound)."
+    mean = lambda ts: sum(map(len, ts)) / max(len(ts), 1)
+    a, p = mean([idx.anchors[i] for i, _ in idx.pairs]), mean([idx.texts[j] for _, j in idx.pairs]); d = mean(idx.texts)
+    n = len(idx.pairs)
+    if cfg.output_format == 'triplet': return dict(n_rows=n * cfg.num_negatives, row_chars=a + p + d)
+    if cfg.output_format == 'n-tuple': return dict(n_rows=n, row_chars=a + p + cfg.num_negatives * d)
+    return dict(n_rows=n + len(idx.anchors) * cfg.num_negatives, row_chars=a + (p + d) / 2)
+
 def estimate_run(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a YAML path
                  model=None,                       # an already loaded encoder (default: load `config.model` if the run needs one)
                  sample:int=64                     # texts timed by `encode_probe` when the embeddings are not cached
@@ -701,5 +714,5 @@ def estimate_run(config:MineConfig|dict|str|Path, # a MineConfig, a dict, or a Y
                           docs_per_second=out['texts_per_second'] or 40.0, cached=out['cached'] is not False, bytes_encode=out.get('bytes_working') or 0,
                           gather=cfg.source != 'dense' and out['dim'] is not None, max_pos=max(map(len, idx.positives)),
                           n_positives=sum(map(len, idx.positives)), audit_per_query=cfg.audit_per_query,
-                          reasons=1 + sum(r is not None for r in rules))
+                          reasons=1 + sum(r is not None for r in rules), **_output_size(cfg, idx))
     return out | est
