@@ -116,11 +116,9 @@ def cmd_tune(a # parsed arguments of `embedtune tune`
     over = _parse_set(a.set)
     if a.output: over['result'] = a.output
     cfg = TrainConfig.from_yaml(a.config, **over)
-    plan = check_tune(cfg)
     if a.check:
-        print(json.dumps({k: v for k, v in plan.items() if k not in ('cfg', 'settings')}, indent=1, default=str))
-        print('check passed: nothing was encoded or written'); return 0
-    tune(cfg)
+        print(json.dumps(check_tune(cfg), indent=1, default=str)); print('check passed: nothing was encoded or written'); return 0
+    tune(cfg)                       # checks everything before any encoding too
     print(f"wrote {cfg.result or Path(cfg.output_dir)/'result.json'}")
     return 0
 

@@ -385,11 +385,14 @@ def decide(cfg:TrainConfig, # the run's config (`keep_base`, `improve_if`, `seed
                'not_better': f"WARNING: the trained model is not better on dev ({change}) and is the result only because keep_base is off"}[verdict]
     return dict(verdict=verdict, rule=cfg.improve_if, base_ndcg10=b, trained_ndcg10=a, **sig, message=message)
 
-def _dev_data(cfg:TrainConfig, data:BeirData)->BeirData|None:
-    "The dev split scored on the full corpus (or the `eval_corpus` slice) by the same code as the final evaluation; None without one."
-    if not cfg.test_size: return None
+def _dev_data(data:BeirData,      # data with its dev split carved out
+              corpus:int|None,     # score against this many documents (the dev positives + random ones; None: the whole corpus)
+              seed:int             # seed of that sample
+             )->BeirData|None:
+    "The dev split alone, on the whole corpus or a sample of it, scored by the same code as the final evaluation; None without one."
+    if 'dev' not in data.qrels: return None
     dev = BeirData(data.corpus, data.queries, {'dev': data.qrels['dev']}, data.path)
-    return slice_beir(dev, None, cfg.eval_corpus, seed=cfg.seed) if cfg.eval_corpus else dev
+    return slice_beir(dev, None, corpus, seed=seed) if corpus else dev
 
 def _save_trained(model, cfg:TrainConfig, folder:Path, stack)->None:
     "Save the trained model to `folder` (a LoRA model: its adapter, then merged to `<folder>-merged`); the model is merged either way."
@@ -411,7 +414,7 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
     model = load_model(cfg.model, max_seq_length=cfg.max_seq_length)
     if main: _clear_stale(Path(cfg.output_dir))
     log(f"[embedtune] {cfg.task}: {model_name(model)} on {data!r}" + (f", {world} processes" if world > 1 else ''))
-    dev = _dev_data(cfg, data)
+    dev = _dev_data(data, cfg.eval_corpus, cfg.seed)
     base = sts_before = dev_before = None
     if main:
         log(f"[embedtune] baseline evaluation" + (f" on {cfg.eval_split} ({len(ev.qrels[cfg.eval_split])} queries, {len(ev.corpus)} docs)" if ev else '')

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import numpy as np
 from .core import ConfigError, config_from_dict, data_path, make_manifest, write_json
-from .data import BeirData, beir_pair_rows, load_beir, slice_beir
+from .data import BeirData
 from .encode import encode, model_fingerprint
 from .evaluate import evaluate_beir, paired_bootstrap, result_table, table
 from .mining import index_pairs, vote_rule
 from .models import load_model, load_scorer, model_name, resolve_model
 from .search import Bm25, search
-from .train import TrainConfig, _holdout, _metrics, _per_query, check_run, decide, train
+from .train import TrainConfig, _dev_data, _metrics, _per_query, _prepare, check_run, decide, train
 
 # %% auto #0
 __all__ = ['LADDER', 'SELECTION', 'false_negative_risk', 'ladder_order', 'TuneSettings', 'rung_config', 'run_ladder',
@@ -196,24 +196,23 @@ def ladder_table(rows:list,        # `run_ladder`'s rows (or a result's `tuning.
 def check_tune(config:TrainConfig|dict|str|Path # a training config with an optional `tune:` block
               )->dict:
     "Validate a tuning run completely without encoding anything (what `embedtune tune --check` does): the training plan and the tune settings."
+    cfg, ts = _tune_settings(config)
+    return dict(check_run(cfg), tune=dataclasses.asdict(ts), rungs=ts.rungs or 'ordered by the false-negative risk')
+
+def _tune_settings(config)->tuple:
+    "`(TrainConfig, TuneSettings)` of a tuning run, with what `tune` needs beyond `train`: a dev split, an InfoNCE-type loss, a test split."
     cfg = TrainConfig.of(config); ts = TuneSettings.from_dict(cfg.tune)
     if not cfg.test_size: raise ConfigError("tune chooses on a dev split: set test_size (e.g. 0.2)")
     if cfg.loss not in ('mnrl', 'cached_mnrl', 'combined', 'focal'):
         raise ConfigError(f"tune: loss {cfg.loss!r} needs mined negatives in every rung; use mnrl, cached_mnrl, combined or focal")
     if not cfg.eval_split: raise ConfigError("tune reports the chosen model on eval_split once; set it (e.g. test)")
-    plan = check_run(cfg)
-    return dict(plan, tune=dataclasses.asdict(ts), rungs=ts.rungs or 'ordered by the false-negative risk', cfg=cfg, settings=ts)
+    return cfg, ts
 
 # %% ../nbs/10a_tune.ipynb #d16d693c
 SELECTION = ("The rung with the best dev nDCG@10 (on the dev sample) is chosen, and its model — trained on the train queries "
              "minus the dev split — is kept rather than retrained on all of them: it is the model the dev split checked, and a "
              "second training would double the cost. It must then beat the base model on the full dev split (the keep-base rule) "
              "to be handed back; test is evaluated once, after that decision, for the report.")
-
-def _dev(data:BeirData, corpus:int|None, seed:int)->BeirData:
-    "The dev split alone, on the full corpus or on a sample of `corpus` documents (the dev positives + random ones)."
-    dev = BeirData(data.corpus, data.queries, {'dev': data.qrels['dev']}, data.path)
-    return slice_beir(dev, None, corpus, seed=seed) if corpus else dev
 
 def _load_trained(folder:str):
     "A rung's model (a LoRA rung: its merged copy)."
@@ -238,18 +237,17 @@ def tune(config:TrainConfig|dict|str|Path, # a training config (YAML path, dict 
         )->dict:
     "Find the recipe on the user's data: estimate the false-negative risk, climb the ladder on the dev split within the budget, keep the best rung only if it beats the base on dev, report test once."
     log = log or (lambda *a, **k: None); t0 = time.time()
-    plan = check_tune(config)                   # every input and setting checked before any encoding
-    cfg, ts = plan['cfg'], plan['settings']
-    data = _holdout(cfg, load_beir(Path(plan['dataset']), splits=sorted({cfg.train_split, cfg.eval_split})))
+    cfg, ts = _tune_settings(config)
+    data, _, _, plan = _prepare(cfg)            # every input and setting checked before any encoding; the dev split carved out
     out = Path(cfg.output_dir); model = load_model(cfg.model, max_seq_length=cfg.max_seq_length)
     risk = false_negative_risk(data, model, cfg.train_split, ts.risk_queries, vote=ts.vote if ts.vote == 'bm25' else load_scorer(ts.vote),
                                threshold=ts.risk_threshold, seed=cfg.seed)
     order = ladder_order(risk, ts.rungs)
     log(f"[embedtune] tune: false-negative risk {risk['risk']:.2f} ({risk['level']}; {risk['vetoed']} of {risk['candidates']} top candidates "
         f"rated as relevant as a positive by {risk['second_opinion']}); rungs: {', '.join(order)}")
-    sample, full = _dev(data, cfg.dev_corpus, cfg.seed), _dev(data, None, cfg.seed)
+    sample, full = _dev_data(data, cfg.dev_corpus, cfg.seed), _dev_data(data, None, cfg.seed)
     base_sample = evaluate_beir(model, sample, 'dev', per_query=True)
-    steps = _rung_steps(cfg, plan['stages'][0]['pairs'], ts)
+    steps = _rung_steps(cfg, plan[0]['pairs'], ts)
     top_grade = max(r for docs in data.qrels[cfg.train_split].values() for r in docs.values())
     rows = run_ladder(cfg, ts, order, base_sample['ndcg@10'], steps, top_grade, out/'rungs', t0, log)
     tried = [r for r in rows if 'dev_ndcg10' in r]
