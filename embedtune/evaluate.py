@@ -236,6 +236,7 @@ def result_table(res:dict,     # a result JSON: from `evaluate_path` (eval) or `
     out = table(rows, ['metric', 'base', 'trained', 'change'], fmt)
     s = res.get('significance')
     if s: out += f"\n\nnDCG@10 change {_ci(s)} (95% CI, paired bootstrap), p={s['p_value']:.3f} ({s['n_queries']} queries)"
+    for k, v in (res.get('leakage') or {}).items(): out += f"\nsplit health, train vs {k}: {v['summary']}"
     if res.get('decision'): out += f"\nverdict: {res['verdict']} — {res['decision']['message']}"
     elif res.get('verdict') == 'unchecked': out += "\nverdict: unchecked (no dev split): the trained model is the result"
     return out + f"\nwall time {res['seconds']:.0f} s (training {res['train_seconds']:.0f} s)"

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import random
 from contextlib import ExitStack
+from .analysis import leakage
 from .core import (ConfigError, amp_flags, atomic_dir, check_writable, config_from_dict, data_path, get_device, make_manifest, read_config,
                             require, seed_everything, write_json)
 from .data import BeirData, DataError, beir_pair_rows, beir_pairs, holdout, load_beir, load_pairs, load_sts, slice_beir
@@ -20,7 +21,7 @@ from .models import add_lora, has_lora, load_model, merge_lora, model_name, reso
 
 # %% auto #0
 __all__ = ['LOSS_NAMES', 'LOSS_FORMATS', 'STAGE_KEYS', 'OWN_ARGS', 'TrainConfig', 'build_loss', 'training_args', 'dev_evaluator',
-           'stage_data', 'check_run', 'decide', 'train']
+           'stage_data', 'check_run', 'decide', 'split_health', 'train']
 
 # %% ../nbs/10_train.ipynb #aa2fc956
 @dataclass
@@ -62,6 +63,7 @@ class TrainConfig:
     improve_if: str = 'ci'            # 'ci': the paired 95% CI of the dev nDCG@10 change lies above 0; 'mean': the mean change is above 0
     min_dev_queries: int = 20         # a dev split with fewer queries cannot decide: the run stops before encoding (lower it knowingly)
     early_stopping_patience: int|None = None # stop after this many dev evaluations without a better dev nDCG@10 (needs a dev split)
+    leakage_threshold: float|None = 0.95 # split health: a query this close (cosine) to a training query is a near duplicate (None: exact only)
     dev_corpus: int|None = 2000       # dev evaluation corpus: dev positives + random docs up to this size (None: all)
     eval_steps: int|None = None       # evaluate (and checkpoint) every n steps (None: every epoch)
     load_best_model_at_end: bool = True # with a dev split: keep the checkpoint with the best dev nDCG@10
@@ -134,6 +136,8 @@ class TrainConfig:
                 if bad: raise ConfigError(f"{source}: stage {i+1}: key {sorted(bad)[0]!r} cannot change per stage; allowed: {sorted(STAGE_KEYS)}")
                 self.stage(i, source)
         if self.improve_if not in ('ci', 'mean'): raise ConfigError(f"{source}: key 'improve_if' must be 'ci' or 'mean', got {self.improve_if!r}")
+        if self.leakage_threshold is not None and not 0 < self.leakage_threshold <= 1:
+            raise ConfigError(f"{source}: key 'leakage_threshold' must be in (0, 1] or null, got {self.leakage_threshold}")
         if self.min_dev_queries < 1: raise ConfigError(f"{source}: key 'min_dev_queries' must be >= 1, got {self.min_dev_queries}")
         if self.early_stopping_patience is not None:
             if self.early_stopping_patience < 1: raise ConfigError(f"{source}: key 'early_stopping_patience' must be >= 1 or null, got {self.early_stopping_patience}")
@@ -394,6 +398,25 @@ def _dev_data(data:BeirData,      # data with its dev split carved out
     dev = BeirData(data.corpus, data.queries, {'dev': data.qrels['dev']}, data.path)
     return slice_beir(dev, None, corpus, seed=seed) if corpus else dev
 
+def split_health(cfg:TrainConfig, # the run's config
+                 data:BeirData,   # the data, dev split carved out
+                 ev:BeirData|None, # the evaluation data (None: no eval split)
+                 model=None       # encoder for near-duplicate queries
+                )->dict:
+    "`analysis.leakage` of the queries the run trains on against each split it evaluates on (the eval split, dev); positives compared by text."
+    if cfg.train_file:
+        own = load_pairs(data_path(cfg.train_file, cfg.data_root)); tq, tp = {}, {}
+        for a, p in zip(own['anchor'], own['positive']): tq[a] = a; tp.setdefault(a, set()).add(p)
+    else:
+        qr = data.qrels[cfg.train_split]
+        tq = {q: data.queries[q] for q in qr}; tp = {q: {data.doc_text(d) for d, r in docs.items() if r >= 1 and d in data.corpus} for q, docs in qr.items()}
+    sides = {}
+    if ev is not None and cfg.eval_split: sides[cfg.eval_split] = (ev, ev.qrels[cfg.eval_split])
+    if 'dev' in data.qrels: sides['dev'] = (data, data.qrels['dev'])
+    return {name: leakage(tq, {q: d.queries[q] for q in qr}, tp, {q: {d.doc_text(x) for x, r in docs.items() if r >= 1 and x in d.corpus} for q, docs in qr.items()},
+                          model if cfg.leakage_threshold is not None else None, cfg.leakage_threshold or 0.95)
+            for name, (d, qr) in sides.items()}
+
 def _save_trained(model, cfg:TrainConfig, folder:Path, stack)->None:
     "Save the trained model to `folder` (a LoRA model: its adapter, then merged to `<folder>-merged`); the model is merged either way."
     lora = has_lora(model)
@@ -415,13 +438,15 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
     if main: _clear_stale(Path(cfg.output_dir))
     log(f"[embedtune] {cfg.task}: {model_name(model)} on {data!r}" + (f", {world} processes" if world > 1 else ''))
     dev = _dev_data(data, cfg.eval_corpus, cfg.seed)
-    base = sts_before = dev_before = None
+    base = sts_before = dev_before = leak = None
     if main:
         log(f"[embedtune] baseline evaluation" + (f" on {cfg.eval_split} ({len(ev.qrels[cfg.eval_split])} queries, {len(ev.corpus)} docs)" if ev else '')
             + ((' and' if ev else '') + f" on dev ({len(dev.qrels['dev'])} held-out train queries)" if dev is not None else ''))
         base = evaluate_beir(model, ev, cfg.eval_split, per_query=True) if ev else None
         sts_before = evaluate_sts(model, sts)['spearman'] if sts is not None else None
         dev_before = evaluate_beir(model, dev, 'dev', per_query=True) if dev is not None else None
+        leak = split_health(cfg, data, ev, model)
+        for k, v in leak.items(): log(f"[embedtune] split health, train vs {k}: {v['summary']}")
     stages = [cfg.stage(i) for i in range(len(cfg.stages))] if cfg.stages else [cfg]
     # stage 1's data (and mined negatives) come from the base model, prepared before a LoRA adapter changes its weights'
     # fingerprint, so mining reuses the base model's cached corpus embeddings
@@ -461,7 +486,7 @@ def train(config:TrainConfig|dict|str|Path, # a TrainConfig, a dict of keys, or 
                    stsb=dict(before=sts_before, after=sts_after) if sts is not None else None, significance=sig,
                    dev=dict(baseline=_metrics(dev_before), result=_metrics(dev_after), significance={k: decision[k] for k in ('diff', 'low', 'high', 'p_value', 'n_queries')})
                        if dev is not None else None,
-                   method='lora' if cfg.lora is not None else 'full', stages=summaries,
+                   leakage=leak, method='lora' if cfg.lora is not None else 'full', stages=summaries,
                    mining=summaries[-1]['mining'] if len(summaries) == 1 else None,
                    per_query_ndcg10={q: [round(base['per_query'][q]['ndcg@10'], 6), round(v['ndcg@10'], 6)] for q, v in after['per_query'].items()} if ev else None,
                    seconds=round(time.time() - t0, 1), train_seconds=round(train_seconds, 1), world_size=world,

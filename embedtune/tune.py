@@ -9,55 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from .analysis import false_negative_risk, suggested_rungs
 from .core import ConfigError, config_from_dict, data_path, make_manifest, write_json
 from .data import BeirData
-from .encode import encode, model_fingerprint
 from .evaluate import evaluate_beir, paired_bootstrap, result_table, table
-from .mining import index_pairs, vote_rule
 from .models import load_model, load_scorer, model_name, resolve_model
-from .search import Bm25, search
 from .train import TrainConfig, _dev_data, _metrics, _per_query, _prepare, check_run, decide, train
 
 # %% auto #0
-__all__ = ['LADDER', 'SELECTION', 'false_negative_risk', 'ladder_order', 'TuneSettings', 'rung_config', 'run_ladder',
-           'ladder_table', 'check_tune', 'tune']
-
-# %% ../nbs/10a_tune.ipynb #381e1654
-def false_negative_risk(data:BeirData,      # BEIR data (the dev split already carved out, so it is not looked at)
-                        model,              # the encoder that would mine
-                        split:str='train',  # qrels split whose queries are sampled
-                        n_queries:int=200,  # queries sampled (all when fewer)
-                        top:int=10,         # mined candidates checked per query: the top-ranked documents that are not labelled positives
-                        vote='bm25',        # the second opinion: 'bm25', a second encoder or a cross-encoder (`load_scorer`)
-                        threshold:float=0.2, # a risk at or above this is 'high'
-                        seed:int=0,         # sampling seed
-                        batch_size:int=64   # encode batch size
-                       )->dict:
-    "How often a second opinion rates a mined negative at least as relevant as a labelled positive of its query, with the labels' shape (positives per query, grades)."
-    qrels = data.qrels[split]
-    qids = sorted(q for q, docs in qrels.items() if any(r >= 1 for r in docs.values()))
-    if not qids: raise ValueError(f"split {split!r} has no query with a positive")
-    qids = sorted(random.Random(seed).sample(qids, min(n_queries, len(qids))))
-    pairs = [(data.queries[q], data.doc_text(d)) for q in qids for d, r in qrels[q].items() if r >= 1]
-    idx = index_pairs([a for a, _ in pairs], [p for _, p in pairs], [data.doc_text(d) for d in data.corpus])
-    fp = model_fingerprint(model)
-    C = encode(model, idx.texts, batch_size, fingerprint=fp, show_progress_bar=False)
-    Q = encode(model, idx.anchors, batch_size, fingerprint=fp, show_progress_bar=False)
-    npos = [len(p) for p in idx.positives]
-    _, I = search(Q, C, min(len(idx.texts), top + max(npos)))
-    rule = vote_rule(vote, idx, Bm25(idx.texts) if vote == 'bm25' else None, batch_size=batch_size)
-    checked = vetoed = 0
-    for i in range(len(idx.anchors)):
-        cands = [int(j) for j in I[i] if j >= 0 and j not in idx.positives[i]][:top]
-        if cands: checked += len(cands); vetoed += int(np.sum(rule(i, cands)))
-    grades = {}
-    for q in qrels:
-        for r in qrels[q].values(): grades[int(r)] = grades.get(int(r), 0) + 1
-    risk = vetoed / max(checked, 1)
-    return dict(risk=risk, level='high' if risk >= threshold else 'low', threshold=threshold, queries=len(qids), candidates=checked,
-                vetoed=vetoed, second_opinion=vote if isinstance(vote, str) else model_name(vote),
-                positives_per_query=dict(mean=float(np.mean(npos)), median=float(np.median(npos)), max=int(max(npos))),
-                grades=dict(sorted(grades.items())), graded=len([g for g in grades if g >= 1]) > 1)
+__all__ = ['LADDER', 'SELECTION', 'ladder_order', 'TuneSettings', 'rung_config', 'run_ladder', 'ladder_table', 'check_tune',
+           'tune']
 
 # %% ../nbs/10a_tune.ipynb #fbf0f9be
 # name -> (what it tries, the config keys it sets); `lr_scale` multiplies the config's learning rate, `min_relevance: top`
@@ -78,14 +39,12 @@ LADDER = {
 def ladder_order(risk:dict,        # `false_negative_risk`'s result
                  rungs=None         # explicit rung names (None: ordered by the risk)
                 )->list[str]:
-    "The rungs to try, in order: with a high false-negative risk the guarded and in-batch rungs first and the hardest negatives last; with a low risk the hardest first. `top_grade` only for graded qrels."
+    "The rungs to try, in order: `rungs` checked against `LADDER`, or `analysis.suggested_rungs(risk)` (high risk: guarded and in-batch first, hardest last; low risk: hardest first; `top_grade` only for graded qrels)."
     if rungs is not None:
         bad = [r for r in rungs if r not in LADDER]
         if bad: raise ConfigError(f"tune: unknown rung {bad[0]!r}; known rungs: {list(LADDER)}")
         return list(rungs)
-    order = (['guarded', 'inbatch', 'top_grade', 'lower_window', 'low_lr', 'hardest'] if risk['level'] == 'high' else
-             ['hardest', 'guarded', 'lower_window', 'inbatch', 'top_grade', 'low_lr'])
-    return [r for r in order if r != 'top_grade' or risk['graded']]
+    return suggested_rungs(risk)
 
 # %% ../nbs/10a_tune.ipynb #d8946106
 @dataclass

@@ -4,7 +4,8 @@ import pytest
 from embedtune.data import synthetic_beir
 from embedtune.models import HashEncoder
 from embedtune.search import search
-from embedtune.tune import false_negative_risk, ladder_order
+from embedtune.analysis import false_negative_risk
+from embedtune.tune import ladder_order
 
 def true_fn_rate(data, truth, enc, top=10):
     "Share of each train query's top `top` non-labelled candidates that are in fact relevant (known from `truth`)."
