@@ -147,7 +147,7 @@ def jsonl_pairs(path:str|Path,        # JSONL of labelled pairs, scored pairs, o
         score = np.asarray(graded)
         scale = 5.0 if score.max() > 1 else 1.0
         lab = binarise(score, 0.8 * scale if pos_min is None else pos_min, 0.4 * scale if neg_max is None else neg_max)
-    return check_pairs(PairSet(a, b, np.asarray(lab, dtype=int), score, grp, name=path.stem, source=str(path)), lines=lines)
+    return check_pairs(PairSet(a, b, np.asarray(lab, dtype=int), score, grp, name=f'{path.parent.name}/{path.name}', source=str(path)), lines=lines)
 
 # %% ../nbs/06_analysis.ipynb #fa37a7b4
 def beir_pairs(data:BeirData,        # BEIR data
@@ -185,13 +185,14 @@ def beir_pairs(data:BeirData,        # BEIR data
 
 # %% ../nbs/06_analysis.ipynb #5b03aa93
 def _dimension(model)->int|None:
-    f = getattr(model, 'get_sentence_embedding_dimension', None)
+    f = getattr(model, 'get_embedding_dimension', None) or getattr(model, 'get_sentence_embedding_dimension', None)
     return f() if f else None
 
 def pair_scores(model,                 # encoder (SentenceTransformer or anything with its `encode`)
                 ps:PairSet,            # the pairs
                 embeddings:str|Path|None=None, # an .npz with arrays `a`, `b` (one row per pair) to use instead of encoding
-                batch_size:int=64      # encode batch size
+                batch_size:int=64,     # encode batch size
+                known:tuple|None=None  # (texts, their embeddings by this model), e.g. a BEIR corpus already encoded: only the other texts are encoded
                )->np.ndarray:
     "Cosine similarity of each pair under `model` (or of precomputed `embeddings`, checked against the model's dimension)."
     if embeddings is not None:
@@ -207,9 +208,12 @@ def pair_scores(model,                 # encoder (SentenceTransformer or anythin
             raise DataError(f"{path}: embeddings of dimension {A.shape[1]}, but {model_name(model)} gives {dim}: were they made by another model?")
         A /= np.maximum(np.linalg.norm(A, axis=1, keepdims=True), 1e-12); B /= np.maximum(np.linalg.norm(B, axis=1, keepdims=True), 1e-12)
         return np.einsum('ij,ij->i', A, B)
-    texts = list(dict.fromkeys(ps.a + ps.b)); at = {t: i for i, t in enumerate(texts)}
-    E = np.asarray(encode(model, texts, batch_size, fingerprint=model_fingerprint(model)))
-    return np.einsum('ij,ij->i', E[[at[t] for t in ps.a]], E[[at[t] for t in ps.b]]).astype(np.float32)
+    have = {t: i for i, t in enumerate(known[0])} if known else {}
+    texts = [t for t in dict.fromkeys(ps.a + ps.b) if t not in have]
+    E = np.asarray(encode(model, texts, batch_size, fingerprint=model_fingerprint(model))) if texts else None
+    at = {t: i for i, t in enumerate(texts)}
+    vec = lambda t: E[at[t]] if t in at else known[1][have[t]]
+    return np.array([float(vec(x) @ vec(y)) for x, y in zip(ps.a, ps.b)], dtype=np.float32)
 
 # %% ../nbs/06_analysis.ipynb #afc35615
 def _auc(pos:np.ndarray, neg:np.ndarray)->float:
@@ -364,10 +368,22 @@ def _words(texts)->list[list[str]]: return [normalise_text(t).split() for t in t
 
 def _plain(d:float)->str: return 'similar' if d < 0.10 else 'somewhat different' if d < 0.25 else 'different'
 
+def _oov(seen:list[str], texts:list[str])->float:
+    vocab = {w for ws in _words(seen) for w in ws}; occ = [w for ws in _words(texts) for w in ws]
+    return float(np.mean([w not in vocab for w in occ])) if occ else 0.0
+
+def _vocabulary_gap(train:list[str], test:list[str], seed:int=0)->dict:
+    "Share of test word occurrences unseen in train, minus the same share for an equally sized random part of train against the rest."
+    oov = _oov(train, test)
+    idx = list(range(len(train))); random.Random(seed).shuffle(idx); k = min(len(test), len(train) // 2)
+    ref = _oov([train[i] for i in idx[k:]], [train[i] for i in idx[:k]]) if k else 0.0
+    return dict(distance=max(0.0, oov - ref), unseen_share=oov, unseen_share_within_train=ref)
+
 def mismatch(train:PairSet, test:PairSet,                 # the two pair sets
              train_scores:np.ndarray, test_scores:np.ndarray, # model score of each pair
              train_tfidf:np.ndarray, test_tfidf:np.ndarray,   # TF-IDF cosine of each pair (fitted on one vocabulary)
-             bands=BANDS                                  # band edges
+             bands=BANDS,                                 # band edges
+             seed:int=0                                   # seed of the within-train vocabulary reference
             )->dict:
     "Distance per view (band mix, model scores, lengths, vocabulary) between a training and a test pair set, with plain words."
     from scipy.stats import ks_2samp
@@ -385,9 +401,7 @@ def mismatch(train:PairSet, test:PairSet,                 # the two pair sets
     la, lb = ks([len(w) for w in _words(dict.fromkeys(train.a))], [len(w) for w in _words(dict.fromkeys(test.a))]), \
              ks([len(w) for w in _words(dict.fromkeys(train.b))], [len(w) for w in _words(dict.fromkeys(test.b))])
     views['lengths'] = dict(distance=max(la, lb), first=la, second=lb)
-    vocab = {w for ws in _words(dict.fromkeys(train.a + train.b)) for w in ws}
-    occ = [w for ws in _words(dict.fromkeys(test.a + test.b)) for w in ws]
-    views['vocabulary'] = dict(distance=float(np.mean([w not in vocab for w in occ])) if occ else 0.0, test_words=len(occ))
+    views['vocabulary'] = _vocabulary_gap(list(dict.fromkeys(train.a + train.b)), list(dict.fromkeys(test.a + test.b)), seed)
     for v in views.values(): v['plain'] = _plain(v['distance'])
     worst = max(views, key=lambda k: views[k]['distance'])
     verdict = ('train and test pairs look alike' if views[worst]['plain'] == 'similar' else
@@ -597,14 +611,17 @@ def analyze(dataset:str|Path,          # BEIR folder, STS folder / TSV, or pair 
     base = loaded[0]
     kind, train_ps, eval_ps, data, files = _sides(dataset, split, base, seed)
     log(f"[embedtune] analyze {dataset}: {eval_ps!r}" + (f", train {train_ps!r}" if train_ps is not None else ''))
-    scores = {n: pair_scores(m, eval_ps, embeddings if i == 0 else None) for i, (n, m) in enumerate(zip(names, loaded))}
+    corpus = [data.doc_text(d) for d in data.corpus] if data is not None else None   # BEIR: reuse the (cached) corpus embeddings
+    known = lambda m: (corpus, encode(m, corpus, fingerprint=model_fingerprint(m))) if corpus else None
+    scores = {n: pair_scores(m, eval_ps, embeddings if i == 0 else None, known=known(m) if not (embeddings and i == 0) else None)
+              for i, (n, m) in enumerate(zip(names, loaded))}
     seps = {n: separation(s, eval_ps) for n, s in scores.items()}
     tf = Tfidf(eval_ps.a + eval_ps.b + (train_ps.a + train_ps.b if train_ps is not None else []))
     t_eval = tf.cosine(eval_ps.a, eval_ps.b)
     lex = lexical(t_eval, scores[names[0]], eval_ps)
     mism = train_sep = None
     if train_ps is not None:
-        s_train = pair_scores(base, train_ps); train_sep = separation(s_train, train_ps)
+        s_train = pair_scores(base, train_ps, known=known(base)); train_sep = separation(s_train, train_ps)
         mism = mismatch(train_ps, eval_ps, s_train, scores[names[0]], tf.cosine(train_ps.a, train_ps.b), t_eval)
     leak = risk = None
     if data is not None:
@@ -612,6 +629,10 @@ def analyze(dataset:str|Path,          # BEIR folder, STS folder / TSV, or pair 
         risk = false_negative_risk(data, base, 'train', n_queries=risk_queries, seed=seed)
     elif train_ps is not None and kind == 'jsonl':   # questions are the queries, positive answer texts the documents
         leak = dict(train='train', eval=split, **_qa_leakage(train_ps, eval_ps, base, threshold))
+    rand = None
+    if data is not None:   # BEIR: the same queries against random negatives (context: how far from random documents)
+        rp = beir_pairs(data, split, negatives='random', seed=seed)
+        rand = separation(pair_scores(base, rp, known=known(base)), rp)
     rec = recommend(seps[names[0]], risk, mism, lex, {n: s for n, s in seps.items() if n != names[0]} or None,
                     int(np.sum(train_ps.label == 1)) if train_ps is not None else None)
     first = seps[names[0]]
@@ -623,7 +644,7 @@ def analyze(dataset:str|Path,          # BEIR folder, STS folder / TSV, or pair 
                                'graded scores: >= 0.8, <= 0.4 of the scale' if eval_ps.score is not None and kind == 'jsonl' else
                                'query-positive vs one mined negative per query (top-ranked non-positive of the base model)' if kind == 'beir' else
                                'question vs correct (1) and incorrect (0) answers; questions split 70/30, seeded shuffle, seed 0'),
-               train_separation=train_sep, lexical=lex, mismatch=mism, leakage=leak, false_negative_risk=risk, verdict=rec,
+               random_negatives=rand, train_separation=train_sep, lexical=lex, mismatch=mism, leakage=leak, false_negative_risk=risk, verdict=rec,
                seconds=round(time.time() - t0, 1))
     if output is not None:   # the JSON is written last; on any failure the PNGs already written are removed
         out = Path(output); stem = out.with_suffix(''); plots = {}
