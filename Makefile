@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install check-deps outputs demo baselines test nbtest pytest check-sync readme check-readme lab clean
+.PHONY: install check-deps outputs demo baselines diagnostics test nbtest pytest check-sync readme check-readme lab clean
 
 install:  ## torch (pinned) when missing, then the package with dev extras; fails when pip fails; then imports every module
 	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0 2>&1 | { grep -v -e "is ignored" -e "Running pip as" || true; }
@@ -20,6 +20,12 @@ demo: install  ## SciFact: baseline eval -> fine-tune -> eval (+ STS-B forgettin
 baselines: install  ## all-MiniLM-L6-v2 on SciFact test and STS-B test (must match MTEB: 0.6451 / 0.8203)
 	embedtune eval scifact --output results/baseline_scifact.json
 	embedtune eval stsb --output results/baseline_stsb.json
+
+diagnostics: install  ## embedtune analyze on STS-B, WikiQA and SciFact (results/diagnostics_*.json + PNGs), then the verdict check
+	embedtune analyze stsb --output results/diagnostics_stsb.json
+	embedtune analyze wikiqa/train.jsonl --output results/diagnostics_wikiqa.json
+	embedtune analyze scifact --output results/diagnostics_scifact.json
+	$(PY) benchmarks/verdict_check.py
 
 test: install check-deps nbtest pytest check-sync check-readme  ## everything CI runs
 	@echo "make test: all checks passed"

@@ -20,6 +20,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                     'embedtune.analysis._sides': ('analysis.html#_sides', 'embedtune/analysis.py'),
                                     'embedtune.analysis._vocabulary_gap': ('analysis.html#_vocabulary_gap', 'embedtune/analysis.py'),
                                     'embedtune.analysis._words': ('analysis.html#_words', 'embedtune/analysis.py'),
+                                    'embedtune.analysis._words_changed': ('analysis.html#_words_changed', 'embedtune/analysis.py'),
                                     'embedtune.analysis.analysis_table': ('analysis.html#analysis_table', 'embedtune/analysis.py'),
                                     'embedtune.analysis.analyze': ('analysis.html#analyze', 'embedtune/analysis.py'),
                                     'embedtune.analysis.band_histogram': ('analysis.html#band_histogram', 'embedtune/analysis.py'),

@@ -314,6 +314,12 @@ def normalise_text(t:str)->str:
     "Lower-case, every run of non-alphanumeric characters one space, stripped."
     return re.sub(r'[\W_]+', ' ', t.lower()).strip()
 
+def _words_changed(a:str, b:str)->int:
+    "Words inserted, deleted or replaced between two texts (normalised), by difflib's opcodes."
+    import difflib
+    x, y = normalise_text(a).split(), normalise_text(b).split()
+    return sum(max(i2 - i1, j2 - j1) for t, i1, i2, j1, j2 in difflib.SequenceMatcher(None, x, y, autojunk=False).get_opcodes() if t != 'equal')
+
 def leakage(train_q:dict,        # training query id -> text
             eval_q:dict,          # evaluation query id -> text
             train_pos:dict,       # training query id -> its positive document ids
@@ -340,10 +346,14 @@ def leakage(train_q:dict,        # training query id -> text
     shared = [(q, d) for q, d in judged if d in train_docs]
     leaked = [(q, d) for q, d in judged if q in dup and d in train_pos.get(dup[q][0], ())]
     n_exact = sum(v[2] == 'exact' for v in dup.values())
+    changed = {q: _words_changed(eval_q[q], train_q[v[0]]) for q, v in dup.items()}
+    twin_pos = [q for q, v in dup.items() if set(eval_pos.get(q, ())) & set(train_pos.get(v[0], ()))]
     out = dict(eval_queries=len(eval_q), train_queries=len(train_q), exact=n_exact, near=len(dup) - n_exact,
                threshold=threshold if model is not None else None, eval_positives=len(judged), shared_positives=len(shared),
                shared_positive_docs=len({d for _, d in shared}), leaked_pairs=len(leaked),
-               duplicates=[dict(eval=q, train=v[0], cosine=round(v[1], 4), kind=v[2]) for q, v in sorted(dup.items(), key=lambda kv: -kv[1][1])][:examples])
+               duplicates_sharing_a_positive=len(twin_pos), duplicates_within_3_words=sum(c <= 3 for c in changed.values()),
+               duplicates=[dict(eval=q, train=v[0], cosine=round(v[1], 4), kind=v[2], words_changed=changed[q])
+                           for q, v in sorted(dup.items(), key=lambda kv: -kv[1][1])][:examples])
     out['summary'] = (f"{out['exact']} exact + {out['near']} near-duplicate queries of {len(eval_q)}"
                       + (f" (cosine >= {threshold:g})" if model is not None else ' (near duplicates not checked: no model)')
                       + f"; {len(shared)}/{len(judged)} evaluation positives are training positives, {len(leaked)} of them for the same (duplicate) query")
@@ -555,7 +565,7 @@ def plot_tfidf_scatter(tfidf:np.ndarray, scores:np.ndarray, ps:PairSet, # TF-IDF
     ax.set_xlabel('TF-IDF cosine'); ax.set_ylabel('model cosine'); ax.legend(fontsize=8, markerscale=3); ax.set_title(title or 'does the model read word overlap?', fontsize=10)
     return _fig_save(fig, path) if path else fig
 
-# %% ../nbs/06_analysis.ipynb #07befcf1
+# %% ../nbs/06_analysis.ipynb #16ebbc03
 def split_groups(ps:PairSet, test_size:float=0.3, seed:int=0)->tuple[PairSet, PairSet]:
     "Split pairs by group (question) with a seeded shuffle, as `qa_to_beir` splits questions: (train, test)."
     groups = list(dict.fromkeys(ps.group or ps.a)); random.Random(seed).shuffle(groups)
