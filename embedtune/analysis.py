@@ -501,11 +501,9 @@ def recommend(sep:dict,                # `separation` of the (test) pairs under 
     rungs = suggested_rungs(risk) if risk else None
     config = {}
     if risk:
-        best = rungs[0]
         config = (dict(mining=dict(num_negatives=1, range_min=0, range_max=20, dup_threshold=0.95, relative_margin=0.05, vote='bm25', fill='random'))
                   if risk['level'] == 'high' else dict(mining=dict(num_negatives=1, range_min=0, range_max=20, dup_threshold=0.98)))
         config['tune'] = dict(rungs=rungs)
-        config['first_rung'] = best
     if train_pairs is not None and train_pairs < 500: config['epochs'] = 2
     return dict(remedies=R, likely=[x['remedy'] for x in R if x['advice'] == 'likely'], config=config, rungs=rungs)
 
@@ -678,4 +676,8 @@ def analysis_table(res:dict, fmt:str='text')->str:
     for k, v in (('mismatch', (res.get('mismatch') or {}).get('verdict')), ('leakage', (res.get('leakage') or {}).get('summary')),
                  ('false-negative risk', f"{res['false_negative_risk']['risk']:.2f} ({res['false_negative_risk']['level']})" if res.get('false_negative_risk') else None)):
         if v: out += f"\n{k}: {v}"
-    return out + '\n\n' + verdict_table(res['verdict'], fmt)
+    out += '\n\n' + verdict_table(res['verdict'], fmt)
+    if res['verdict'].get('config'):
+        import yaml
+        out += '\n\nsuggested config (add to a training config; `embedtune tune` climbs the rungs in this order):\n' + yaml.safe_dump(res['verdict']['config'], sort_keys=False).rstrip()
+    return out
