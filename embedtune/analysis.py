@@ -4,9 +4,10 @@
 
 # %% ../nbs/06_analysis.ipynb #62fc3891
 from __future__ import annotations
-import json, math, random, re, time
+import functools, json, math, random, re, time
 from collections import Counter
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,16 +15,15 @@ from .core import atomic_write, check_writable, data_path, make_manifest, write_
 from .data import BeirData, DataError, _pick, _where, detect_format, load_beir, load_sts, read_jsonl
 from .encode import encode, model_fingerprint
 from .evaluate import table
-from .mining import index_pairs, vote_rule
 from .models import load_model, load_scorer, model_name
 from .search import Bm25, search
 
 # %% auto #0
 __all__ = ['BANDS', 'PairSet', 'check_pairs', 'binarise', 'sts_pairs', 'jsonl_pairs', 'beir_pairs', 'pair_scores',
            'overlap_range', 'separation', 'Tfidf', 'band_names', 'band_index', 'band_histogram', 'lexical',
-           'normalise_text', 'leakage', 'split_leakage', 'mismatch', 'false_negative_risk', 'suggested_rungs',
-           'recommend', 'verdict_table', 'plot_scores', 'plot_bands', 'plot_tfidf_scatter', 'split_groups', 'analyze',
-           'analysis_table']
+           'normalise_text', 'leakage', 'split_leakage', 'mismatch', 'PairIndex', 'index_pairs', 'vote_rule',
+           'false_negative_risk', 'suggested_rungs', 'recommend', 'verdict_table', 'plot_scores', 'plot_bands',
+           'plot_tfidf_scatter', 'split_groups', 'analyze', 'analysis_table']
 
 # %% ../nbs/06_analysis.ipynb #04dc9c7d
 @dataclass
@@ -393,9 +393,10 @@ def mismatch(train:PairSet, test:PairSet,                 # the two pair sets
              train_scores:np.ndarray, test_scores:np.ndarray, # model score of each pair
              train_tfidf:np.ndarray, test_tfidf:np.ndarray,   # TF-IDF cosine of each pair (fitted on one vocabulary)
              bands=BANDS,                                 # band edges
-             seed:int=0                                   # seed of the within-train vocabulary reference
+             seed:int=0,                                  # seed of the within-train vocabulary reference
+             inbatch_tfidf:np.ndarray|None=None           # TF-IDF cosine of (train anchor, another anchor's positive): the negatives plain in-batch training sees
             )->dict:
-    "Distance per view (band mix, model scores, lengths, vocabulary) between a training and a test pair set, with plain words."
+    "Distance per view (band mix, model scores, lengths, vocabulary; and in-batch negatives vs test negatives) between a training and a test pair set, with plain words."
     from scipy.stats import ks_2samp
     ks = lambda x, y: float(ks_2samp(x, y).statistic) if len(x) and len(y) else 0.0
     views = {}
@@ -412,13 +413,74 @@ def mismatch(train:PairSet, test:PairSet,                 # the two pair sets
              ks([len(w) for w in _words(dict.fromkeys(train.b))], [len(w) for w in _words(dict.fromkeys(test.b))])
     views['lengths'] = dict(distance=max(la, lb), first=la, second=lb)
     views['vocabulary'] = _vocabulary_gap(list(dict.fromkeys(train.a + train.b)), list(dict.fromkeys(test.a + test.b)), seed)
+    if inbatch_tfidf is not None:   # not a train-vs-test view of the data, but of what default training would contrast
+        tneg = band_histogram(cls(test, test_tfidf, 0), bands)
+        views['inbatch_negatives'] = dict(distance=0.5 * float(np.abs(band_histogram(np.asarray(inbatch_tfidf), bands) - tneg).sum()),
+                                          inbatch=band_histogram(np.asarray(inbatch_tfidf), bands).round(4).tolist(), test_neg=tneg.round(4).tolist())
     for v in views.values(): v['plain'] = _plain(v['distance'])
-    worst = max(views, key=lambda k: views[k]['distance'])
+    worst = max((k for k in views if k != 'inbatch_negatives'), key=lambda k: views[k]['distance'])
     verdict = ('train and test pairs look alike' if views[worst]['plain'] == 'similar' else
                f"train and test pairs are {views[worst]['plain']}: most in {worst} ({views[worst]['distance']:.2f})")
     return dict(views=views, worst=worst, verdict=verdict)
 
 # %% ../nbs/06_analysis.ipynb #02c577a9
+@dataclass
+class PairIndex:
+    "Mining inputs by index: every text once, and each anchor's positives as indices into the candidate texts."
+    texts: list        # candidate texts: the corpus plus any positive not in it, each once
+    anchors: list      # the distinct anchors, in first-seen order
+    positives: list    # per anchor: set of indices (into `texts`) of its positives, extra ones included
+    pairs: list        # per input pair: (anchor index, positive index)
+
+def index_pairs(anchors:list[str],             # anchor texts, one per pair
+                positives:list[str],           # positive texts, aligned with `anchors`
+                corpus:list[str]|None=None,    # candidate texts (positives not in it are added)
+                extra_positives:dict|None=None # anchor -> more positive texts (excluded as its negatives, not mined for)
+               )->PairIndex:
+    "Anchors, positives and corpus as indices; positives are located by text (an exact copy of a positive *is* it)."
+    texts = list(dict.fromkeys(list(corpus or []) + list(positives))); where = {}
+    for j, t in enumerate(texts): where.setdefault(t, j)
+    distinct = list(dict.fromkeys(anchors)); anchor_at = {a: i for i, a in enumerate(distinct)}
+    pos, pairs = [set() for _ in distinct], []
+    for a, p in zip(anchors, positives): pos[anchor_at[a]].add(where[p]); pairs.append((anchor_at[a], where[p]))
+    for a, ps in (extra_positives or {}).items():
+        if a in anchor_at: pos[anchor_at[a]] |= {where[p] for p in ps if p in where}
+    return PairIndex(texts, distinct, pos, pairs)
+
+# %% ../nbs/06_analysis.ipynb #7d6ce202
+def _latest(fn:Callable # a function of the anchor index
+           )->Callable:
+    "`fn` remembering its value for the latest anchor only: a guard's per-anchor working memory is one anchor's."
+    return functools.lru_cache(maxsize=1)(fn)
+
+def vote_rule(vote,                  # 'bm25', a cross-encoder (has `predict`), or a second encoder (has `encode`)
+              idx:PairIndex,         # the mining inputs (`index_pairs`)
+              bm25:Bm25|None,        # BM25 index over `idx.texts` (for vote='bm25')
+              vote_ratio:float=1.0,  # veto at this share of the lowest-rated positive's rating
+              batch_size:int=64,     # batch size of the second model
+              cache:bool=True        # use the embedding cache (second encoder)
+             )->Callable:
+    "`(i, docs) -> bools`: True where the second opinion rates a candidate at least `vote_ratio` x anchor `i`'s lowest-rated positive."
+    # each rule rates anchor i's positives once (cached for the latest anchor: screening goes anchor by anchor and may ask in chunks)
+    if vote == 'bm25':
+        @_latest
+        def rated(i):   # BM25 scores of every doc for anchor i, and the lowest of its positives'
+            s = bm25.score(idx.anchors[i], np.arange(len(idx.texts))); return s, s[sorted(idx.positives[i])].min()
+        def rule(i, docs):
+            s, low = rated(i)
+            return s[np.asarray(docs)] >= vote_ratio * low if low > 0 else np.zeros(len(docs), bool)
+    elif not hasattr(vote, 'encode'):   # a cross-encoder reads each (anchor, candidate) pair
+        rate = lambda i, ds: np.asarray(vote.predict([(idx.anchors[i], idx.texts[d]) for d in ds], batch_size=batch_size, show_progress_bar=False))
+        low = _latest(lambda i: rate(i, sorted(idx.positives[i])).min())
+        def rule(i, docs): return rate(i, docs) >= vote_ratio * low(i)
+    else:
+        docs_v = encode(vote, idx.texts, batch_size, cache, show_progress_bar=False)
+        anchors_v = encode(vote, idx.anchors, batch_size, cache, show_progress_bar=False)
+        low = _latest(lambda i: min(float(anchors_v[i] @ docs_v[p]) for p in idx.positives[i]))
+        def rule(i, docs): return docs_v[docs] @ anchors_v[i] >= vote_ratio * low(i)
+    return rule
+
+# %% ../nbs/06_analysis.ipynb #53e1c89b
 def false_negative_risk(data:BeirData,      # BEIR data (the dev split already carved out, so it is not looked at)
                         model,              # the encoder that would mine
                         split:str='train',  # qrels split whose queries are sampled
@@ -455,7 +517,7 @@ def false_negative_risk(data:BeirData,      # BEIR data (the dev split already c
                 positives_per_query=dict(mean=float(np.mean(npos)), median=float(np.median(npos)), max=int(max(npos))),
                 grades=dict(sorted(grades.items())), graded=len([g for g in grades if g >= 1]) > 1)
 
-# %% ../nbs/06_analysis.ipynb #01607268
+# %% ../nbs/06_analysis.ipynb #6795c8fc
 def suggested_rungs(risk:dict # `false_negative_risk`'s result (keys `level`, `graded`)
                    )->list[str]:
     "The tuning ladder's order for this risk: high → guarded and in-batch first, hardest last; low → hardest first. `top_grade` only for graded qrels."
@@ -484,9 +546,11 @@ def recommend(sep:dict,                # `separation` of the (test) pairs under 
         add('hard negatives from a lower window (30-100)', 'try' if high else 'unlikely', r)
         add('positives of the top grade only', 'try' if risk['graded'] else 'unlikely', f"grades {risk['grades']}")
     if mism:
-        d = max(mism['views']['bands']['distance'], mism['views']['scores']['distance'])
+        ib = (mism['views'].get('inbatch_negatives') or {}).get('distance', 0.0)
+        d = max(mism['views']['bands']['distance'], mism['views']['scores']['distance'], ib)
         add('test-matched pairs', 'likely' if d >= 0.25 else 'try' if d >= 0.10 else 'unlikely',
-            f"train vs test: band mix {mism['views']['bands']['distance']:.2f}, scores {mism['views']['scores']['distance']:.2f} ({mism['verdict']})")
+            f"train vs test: band mix {mism['views']['bands']['distance']:.2f}, scores {mism['views']['scores']['distance']:.2f} ({mism['verdict']})"
+            + (f"; in-batch negatives vs test negatives: band mix {ib:.2f}" if 'inbatch_negatives' in mism['views'] else ''))
     if lex:
         reads = lex['spearman_tfidf_score'] >= 0.5 and lex['high_overlap_negatives_beat_low_overlap_positives']
         add('lexical hard negatives (BM25 / hybrid)', 'likely' if reads else 'unlikely',
@@ -511,7 +575,7 @@ def verdict_table(rec:dict, fmt:str='text')->str:
     "`recommend`'s remedies as a table."
     return table([[x['remedy'], x['advice'], x['why']] for x in rec['remedies']], ['remedy', 'advice', 'numbers'], fmt)
 
-# %% ../nbs/06_analysis.ipynb #6795c8fc
+# %% ../nbs/06_analysis.ipynb #07befcf1
 def _fig_save(fig, path):
     path = Path(path)
     with atomic_write(path) as tmp:
@@ -563,7 +627,7 @@ def plot_tfidf_scatter(tfidf:np.ndarray, scores:np.ndarray, ps:PairSet, # TF-IDF
     ax.set_xlabel('TF-IDF cosine'); ax.set_ylabel('model cosine'); ax.legend(fontsize=8, markerscale=3); ax.set_title(title or 'does the model read word overlap?', fontsize=10)
     return _fig_save(fig, path) if path else fig
 
-# %% ../nbs/06_analysis.ipynb #16ebbc03
+# %% ../nbs/06_analysis.ipynb #a9f279e0
 def split_groups(ps:PairSet, test_size:float=0.3, seed:int=0)->tuple[PairSet, PairSet]:
     "Split pairs by group (question) with a seeded shuffle, as `qa_to_beir` splits questions: (train, test)."
     groups = list(dict.fromkeys(ps.group or ps.a)); random.Random(seed).shuffle(groups)
@@ -589,6 +653,16 @@ def _sides(dataset, split, model, seed):
     if p.suffix == '.tsv': return 'sts', None, sts_pairs(p), None, [p]
     ps = jsonl_pairs(p); tr, te = split_groups(ps, 0.3, 0)
     return 'jsonl', check_pairs(tr), check_pairs(te), None, [p]
+
+def _inbatch_tfidf(ps:PairSet, tf:Tfidf, seed:int=0)->np.ndarray:
+    "TF-IDF cosine of each positive pair's anchor with the positive of a random pair of another group: what in-batch negatives look like."
+    pos = [i for i in range(len(ps)) if ps.label[i] == 1]; g = ps.group or ps.a
+    rng = random.Random(seed); a, b = [], []
+    for i in pos:
+        for _ in range(10):
+            j = pos[rng.randrange(len(pos))]
+            if g[j] != g[i]: a.append(ps.a[i]); b.append(ps.b[j]); break
+    return tf.cosine(a, b) if a else np.zeros(0)
 
 def _qa_leakage(train:PairSet, test:PairSet, model, threshold:float)->dict:
     "`leakage` of pair sets split by question: questions are the queries, the positive texts their documents."
@@ -630,7 +704,8 @@ def analyze(dataset:str|Path,          # BEIR folder, STS folder / TSV, or pair 
     mism = train_sep = None
     if train_ps is not None:
         s_train = pair_scores(base, train_ps, known=known(base)); train_sep = separation(s_train, train_ps)
-        mism = mismatch(train_ps, eval_ps, s_train, scores[names[0]], tf.cosine(train_ps.a, train_ps.b), t_eval)
+        mism = mismatch(train_ps, eval_ps, s_train, scores[names[0]], tf.cosine(train_ps.a, train_ps.b), t_eval,
+                        seed=seed, inbatch_tfidf=_inbatch_tfidf(train_ps, tf, seed))
     leak = risk = None
     if data is not None:
         leak = split_leakage(data, 'train', split, base, threshold)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from contextlib import ExitStack
+from .analysis import PairIndex, _latest, index_pairs, vote_rule   # the second opinion lives with the false-negative diagnostics
 from .core import ConfigError, atomic_write, check_writable, config_from_dict, make_manifest, read_config, write_json
 from .data import BeirData, DataError, beir_pair_rows, to_dataset
 from .encode import encode, encode_probe, measure_peak, model_fingerprint
@@ -20,9 +21,8 @@ from .search import Bm25, fuse, search
 # %% auto #0
 __all__ = ['STRATEGIES', 'DROP_RULES', 'FORMATS', 'SOURCES', 'FILLS', 'AUDIT_ROW_BYTES', 'POSITIVE_BYTES', 'check_selection',
            'Guard', 'screen', 'pick', 'Audit', 'select_negatives', 'resolve_threshold', 'MinedNegatives',
-           'mining_window', 'PairIndex', 'index_pairs', 'candidates', 'vote_rule', 'make_guard', 'mine_hard_negatives',
-           'fill_random', 'beir_mining_inputs', 'mine_beir', 'estimate_mining', 'MineConfig', 'check_mine', 'mine',
-           'estimate_run']
+           'mining_window', 'candidates', 'make_guard', 'mine_hard_negatives', 'fill_random', 'beir_mining_inputs',
+           'mine_beir', 'estimate_mining', 'MineConfig', 'check_mine', 'mine', 'estimate_run']
 
 # %% ../nbs/08_mining.ipynb #bfdaafbb
 STRATEGIES = ('top', 'random', 'semi-hard')
@@ -247,30 +247,6 @@ def mining_window(num_negatives:int,   # negatives per query
                          f"of {n_docs} documents can give a query with {max_pos} positive(s)")
     return range_max, min(n_docs, range_max + max_pos + (16 if dedup else 0))
 
-# %% ../nbs/08_mining.ipynb #5a8dfd2b
-@dataclass
-class PairIndex:
-    "Mining inputs by index: every text once, and each anchor's positives as indices into the candidate texts."
-    texts: list        # candidate texts: the corpus plus any positive not in it, each once
-    anchors: list      # the distinct anchors, in first-seen order
-    positives: list    # per anchor: set of indices (into `texts`) of its positives, extra ones included
-    pairs: list        # per input pair: (anchor index, positive index)
-
-def index_pairs(anchors:list[str],             # anchor texts, one per pair
-                positives:list[str],           # positive texts, aligned with `anchors`
-                corpus:list[str]|None=None,    # candidate texts (positives not in it are added)
-                extra_positives:dict|None=None # anchor -> more positive texts (excluded as its negatives, not mined for)
-               )->PairIndex:
-    "Anchors, positives and corpus as indices; positives are located by text (an exact copy of a positive *is* it)."
-    texts = list(dict.fromkeys(list(corpus or []) + list(positives))); where = {}
-    for j, t in enumerate(texts): where.setdefault(t, j)
-    distinct = list(dict.fromkeys(anchors)); anchor_at = {a: i for i, a in enumerate(distinct)}
-    pos, pairs = [set() for _ in distinct], []
-    for a, p in zip(anchors, positives): pos[anchor_at[a]].add(where[p]); pairs.append((anchor_at[a], where[p]))
-    for a, ps in (extra_positives or {}).items():
-        if a in anchor_at: pos[anchor_at[a]] |= {where[p] for p in ps if p in where}
-    return PairIndex(texts, distinct, pos, pairs)
-
 # %% ../nbs/08_mining.ipynb #d88283f2
 def candidates(source:str,           # 'dense', 'bm25' or 'hybrid'
                k:int,                # candidates per anchor
@@ -289,39 +265,6 @@ def candidates(source:str,           # 'dense', 'bm25' or 'hybrid'
     else: S, I = fuse([search(Q, C, k, index), bm25.candidates(anchors, k)], k, fusion, weights=[hybrid_weight, 1 - hybrid_weight])
     if C is None: return S, I
     return np.where(I >= 0, np.einsum('qd,qkd->qk', Q, C[np.maximum(I, 0)]), -np.inf).astype(np.float32), I
-
-# %% ../nbs/08_mining.ipynb #fb645a0c
-def _latest(fn:Callable # a function of the anchor index
-           )->Callable:
-    "`fn` remembering its value for the latest anchor only: a guard's per-anchor working memory is one anchor's."
-    return functools.lru_cache(maxsize=1)(fn)
-
-def vote_rule(vote,                  # 'bm25', a cross-encoder (has `predict`), or a second encoder (has `encode`)
-              idx:PairIndex,         # the mining inputs (`index_pairs`)
-              bm25:Bm25|None,        # BM25 index over `idx.texts` (for vote='bm25')
-              vote_ratio:float=1.0,  # veto at this share of the lowest-rated positive's rating
-              batch_size:int=64,     # batch size of the second model
-              cache:bool=True        # use the embedding cache (second encoder)
-             )->Callable:
-    "`(i, docs) -> bools`: True where the second opinion rates a candidate at least `vote_ratio` x anchor `i`'s lowest-rated positive."
-    # each rule rates anchor i's positives once (cached for the latest anchor: screening goes anchor by anchor and may ask in chunks)
-    if vote == 'bm25':
-        @_latest
-        def rated(i):   # BM25 scores of every doc for anchor i, and the lowest of its positives'
-            s = bm25.score(idx.anchors[i], np.arange(len(idx.texts))); return s, s[sorted(idx.positives[i])].min()
-        def rule(i, docs):
-            s, low = rated(i)
-            return s[np.asarray(docs)] >= vote_ratio * low if low > 0 else np.zeros(len(docs), bool)
-    elif not hasattr(vote, 'encode'):   # a cross-encoder reads each (anchor, candidate) pair
-        rate = lambda i, ds: np.asarray(vote.predict([(idx.anchors[i], idx.texts[d]) for d in ds], batch_size=batch_size, show_progress_bar=False))
-        low = _latest(lambda i: rate(i, sorted(idx.positives[i])).min())
-        def rule(i, docs): return rate(i, docs) >= vote_ratio * low(i)
-    else:
-        docs_v = encode(vote, idx.texts, batch_size, cache, show_progress_bar=False)
-        anchors_v = encode(vote, idx.anchors, batch_size, cache, show_progress_bar=False)
-        low = _latest(lambda i: min(float(anchors_v[i] @ docs_v[p]) for p in idx.positives[i]))
-        def rule(i, docs): return docs_v[docs] @ anchors_v[i] >= vote_ratio * low(i)
-    return rule
 
 # %% ../nbs/08_mining.ipynb #1ba620bb
 def make_guard(idx:PairIndex,                             # the mining inputs (`index_pairs`)

@@ -33,7 +33,7 @@ def test_imports_flow_downward():
 
 def test_import_is_light():
     "import embedtune and its modules must not pull in torch/sentence-transformers at import time."
-    code = 'import sys, embedtune.core, embedtune.data, embedtune.models, embedtune.encode, embedtune.search, embedtune.evaluate, embedtune.mining, embedtune.train, embedtune.tune, embedtune.cli; ' \
+    code = 'import sys, embedtune.core, embedtune.data, embedtune.models, embedtune.encode, embedtune.search, embedtune.evaluate, embedtune.analysis, embedtune.mining, embedtune.train, embedtune.tune, embedtune.cli; ' \
            'print(",".join(m for m in ("torch", "sentence_transformers", "faiss", "peft") if m in sys.modules))'
     r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0, r.stderr
