@@ -72,3 +72,15 @@ def test_scifact_leakage_known_duplicates():
     pairs = {(d['eval'], d['train']) for d in lk['duplicates'] if d['kind'] == 'exact'}
     assert {('870', '871'), ('1292', '1291')} <= pairs and lk['exact'] == 2, lk['summary']
     assert lk['shared_positives'] > 0 and lk['leaked_pairs'] >= 2
+
+def test_analyze_two_models(tmp_path):
+    "Two models on the same pairs: one row each, one score panel each (before/after), the first model's figures at the top level."
+    from embedtune.analysis import analyze
+    from embedtune.models import HashEncoder, load_model
+    f = _qa(tmp_path)
+    r = analyze(f, [load_model(), HashEncoder(64)], tmp_path/'two.json', log=None)
+    assert list(r['models']) == ['all-MiniLM-L6-v2', 'HashEncoder(64)'] and r['auc'] == r['models']['all-MiniLM-L6-v2']['auc']
+    assert any(x['remedy'] == 'an ensemble' for x in r['verdict']['remedies'])
+    import matplotlib.image as mpimg
+    h, w = mpimg.imread(tmp_path/'two_scores.png').shape[:2]
+    assert w > 1.6 * h        # two panels side by side
