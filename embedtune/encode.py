@@ -12,8 +12,8 @@ import numpy as np
 from .core import atomic_write, cache_dir, hash_texts
 
 # %% auto #0
-__all__ = ['model_fingerprint', 'batch_plan', 'token_lengths', 'auto_batch_tokens', 'tune_malloc', 'cache_path', 'encode',
-           'measure_peak', 'encode_probe']
+__all__ = ['ROLE_PROMPTS', 'model_fingerprint', 'batch_plan', 'token_lengths', 'auto_batch_tokens', 'tune_malloc', 'role_encoder',
+           'cache_path', 'encode', 'measure_peak', 'encode_probe']
 
 # %% ../nbs/03_encode.ipynb #5efe6c79
 def _pipeline_signature(model)->str:
@@ -108,18 +108,33 @@ def tune_malloc(mib:int=256 # largest block served from the heap, and the free h
     return bool(libc.mallopt(-3, mib << 20)) and bool(libc.mallopt(-1, mib << 20))
 
 # %% ../nbs/03_encode.ipynb #39589872
-def _encode_planned(model, texts:list[str], batch_size:int, max_tokens:int|None, progress:bool)->np.ndarray:
-    "Normalised float32 embeddings, batched by `batch_plan` over token lengths (one plain `encode` call without a tokenizer)."
+ROLE_PROMPTS = {'query': ('query',), 'document': ('document', 'passage', 'corpus')}   # prompt names sentence-transformers' encode_query / encode_document look for
+
+def role_encoder(model,          # the encoder
+                 role:str|None   # 'query', 'document' or None (plain `encode`)
+                )->tuple:
+    "`(encode function, effective role)`: `encode_query` / `encode_document` when the model treats that side differently (a `Router`, or a prompt for it), else plain `encode` and None."
+    if role is None: return model.encode, None
+    if role not in ROLE_PROMPTS: raise ValueError(f"role must be 'query', 'document' or None, got {role!r}")
+    fn = getattr(model, f'encode_{role}', None)
+    if fn is None: return model.encode, None
+    routed = any(type(m).__name__ == 'Router' for m in (model if hasattr(model, '__iter__') else []))
+    prompted = any(k in (getattr(model, 'prompts', None) or {}) for k in ROLE_PROMPTS[role])
+    return (fn, role) if routed or prompted else (model.encode, None)
+
+def _encode_planned(model, texts:list[str], batch_size:int, max_tokens:int|None, progress:bool, fn=None)->np.ndarray:
+    "Normalised float32 embeddings, batched by `batch_plan` over token lengths (one plain `encode` call without a tokenizer); `fn`: the encode function (default `model.encode`)."
+    fn = fn or model.encode
     from tqdm.auto import tqdm
     kw = dict(normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
     tune_malloc()
     lens = token_lengths(model, texts) if len(texts) > 1 else None
     if lens is None:
-        return np.asarray(model.encode(texts, batch_size=batch_size, **dict(kw, show_progress_bar=progress)), np.float32).reshape(len(texts), -1)
+        return np.asarray(fn(texts, batch_size=batch_size, **dict(kw, show_progress_bar=progress)), np.float32).reshape(len(texts), -1)
     out = None
     with tqdm(total=len(texts), desc='encode', disable=not progress, unit='text') as bar:
         for n, b in enumerate(batch_plan(lens, batch_size, max_tokens)):
-            e = np.asarray(model.encode([texts[i] for i in b], batch_size=len(b), **kw), np.float32).reshape(len(b), -1)
+            e = np.asarray(fn([texts[i] for i in b], batch_size=len(b), **kw), np.float32).reshape(len(b), -1)
             if out is None: out = np.empty((len(texts), e.shape[1]), np.float32)
             out[b] = e; bar.update(len(b))
             # batches of ever-changing shapes fragment the heap: without this, resident memory grows ~70 kB per long text
@@ -130,10 +145,11 @@ def _encode_planned(model, texts:list[str], batch_size:int, max_tokens:int|None,
 def cache_path(model,                   # the encoder
                texts:list[str],         # the texts, in order
                fingerprint:str|None=None, # precomputed `model_fingerprint(model)`
-               folder:Path|None=None    # cache folder (default: $EMBEDTUNE_CACHE/embeddings)
+               folder:Path|None=None,   # cache folder (default: $EMBEDTUNE_CACHE/embeddings)
+               role:str|None=None       # effective role (`role_encoder`): part of the key only when the model encodes that side differently
               )->Path:
     "Where `encode` caches the embeddings of `texts` by `model` (it exists once they are cached)."
-    return (folder or cache_dir('embeddings'))/f'{fingerprint or model_fingerprint(model)}-{hash_texts(list(texts))[:24]}.npy'
+    return (folder or cache_dir('embeddings'))/f'{fingerprint or model_fingerprint(model)}{"-" + role if role else ""}-{hash_texts(list(texts))[:24]}.npy'
 
 # %% ../nbs/03_encode.ipynb #e1a15198
 def encode(model,                   # a SentenceTransformer or anything with its `encode`
@@ -143,16 +159,18 @@ def encode(model,                   # a SentenceTransformer or anything with its
            show_progress_bar:bool|None=None, # progress bar (default: when more than 1000 texts)
            fingerprint:str|None=None, # precomputed `model_fingerprint(model)`
            chunk_size:int=50_000,   # texts encoded at a time; chunks are written to disk, so memory stays bounded
-           max_batch_tokens:int|None|str='auto' # most padded tokens in a batch ('auto': `auto_batch_tokens`; None: no cap)
+           max_batch_tokens:int|None|str='auto', # most padded tokens in a batch ('auto': `auto_batch_tokens`; None: no cap)
+           role:str|None=None       # 'query' / 'document': `encode_query` / `encode_document` when the model treats the sides differently (e.g. a query-only adapter)
           )->np.ndarray:
     "L2-normalised float32 embeddings of `texts`, cached on disk by model weights + texts (memory-mapped when large)."
     texts = list(texts)
     if show_progress_bar is None: show_progress_bar = len(texts) > 1000
     if max_batch_tokens == 'auto': max_batch_tokens = auto_batch_tokens(model)
-    enc = lambda t: _encode_planned(model, t, batch_size, max_batch_tokens, show_progress_bar)
+    fn, role = role_encoder(model, role)
+    enc = lambda t: _encode_planned(model, t, batch_size, max_batch_tokens, show_progress_bar, fn)
     if not cache and len(texts) <= chunk_size: return enc(texts)
     folder = cache_dir('embeddings') if cache else Path(tempfile.mkdtemp(prefix='embedtune-enc-'))
-    path = cache_path(model, texts, fingerprint, folder)
+    path = cache_path(model, texts, fingerprint, folder, role)
     if path.exists(): return np.load(path, mmap_mode='r' if len(texts) > chunk_size else None)
     with atomic_write(path) as tmp:
         if len(texts) <= chunk_size:
