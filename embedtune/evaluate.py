@@ -16,8 +16,9 @@ from .models import load_model, model_name
 from .search import search
 
 # %% auto #0
-__all__ = ['retrieve', 'query_metrics', 'ir_metrics', 'trec_eval_metrics', 'bootstrap_ci', 'paired_bootstrap', 'evaluate_beir',
-           'evaluate_sts', 'BeirEvaluator', 'evaluate_path', 'table', 'result_table', 'runs_table']
+__all__ = ['retrieve', 'query_metrics', 'ir_metrics', 'trec_eval_metrics', 'bootstrap_ci', 'paired_bootstrap', 'permutation_test',
+           'win_tie_loss', 'evaluate_beir', 'evaluate_sts', 'BeirEvaluator', 'evaluate_path', 'table', 'result_table',
+           'runs_table']
 
 # %% ../nbs/05_evaluate.ipynb #0762374f
 def retrieve(model,                 # encoder
@@ -114,6 +115,28 @@ def paired_bootstrap(before:dict,  # qid -> value of system A
     rng = np.random.default_rng(seed); means = d[rng.integers(0, len(d), (n, len(d)))].mean(1)
     return dict(diff=float(d.mean()), low=float(np.quantile(means, alpha/2)), high=float(np.quantile(means, 1 - alpha/2)),
                 p_value=float((means <= 0).mean()), n_queries=len(qs))
+
+# %% ../nbs/05_evaluate.ipynb #b1fbdd56
+def permutation_test(before:dict,  # qid -> value of system A
+                     after:dict,   # qid -> value of system B (same qids)
+                     n:int=10000,  # random sign flips
+                     seed:int=0    # shuffling seed
+                    )->dict:
+    "Paired two-sided permutation (sign-flip) test of mean(after-before) over shared queries: `diff`, `p_value`."
+    qs = sorted(set(before) & set(after)); d = np.array([after[q] - before[q] for q in qs])
+    if not len(d): return dict(diff=0., p_value=1., n_queries=0)
+    signs = np.random.default_rng(seed).choice([-1., 1.], (n, len(d)))
+    null = np.abs((signs * d).mean(1)); obs = abs(d.mean())
+    return dict(diff=float(d.mean()), p_value=float(((null >= obs - 1e-12).sum() + 1) / (n + 1)), n_queries=len(qs))
+
+# %% ../nbs/05_evaluate.ipynb #e8e88337
+def win_tie_loss(before:dict,   # qid -> value of system A
+                 after:dict,    # qid -> value of system B
+                 eps:float=1e-9 # differences within eps are ties
+                )->dict:
+    "Queries where B beats A (`wins`), ties, and loses, over the shared queries."
+    d = np.array([after[q] - before[q] for q in sorted(set(before) & set(after))])
+    return dict(wins=int((d > eps).sum()), ties=int((np.abs(d) <= eps).sum()), losses=int((d < -eps).sum()))
 
 # %% ../nbs/05_evaluate.ipynb #5e56575d
 def evaluate_beir(model,              # encoder
