@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import ConfigError, atomic_write, check_writable, data_path, make_manifest, write_json
+from .core import ConfigError, atomic_write, check_writable, data_path, make_manifest, require, write_json
 from .data import BeirData, DataError, detect_format, load_beir, load_sts
 from .encode import encode, model_fingerprint
 from .evaluate import bootstrap_ci, ir_metrics, paired_bootstrap, permutation_test, win_tie_loss, table
@@ -543,8 +543,8 @@ def find_browser()->str|None:
 
 def _find_browser()->str|None:
     import shutil
-    try: from playwright.sync_api import sync_playwright
-    except ImportError: return None
+    try: sync_playwright = require('playwright.sync_api', 'checking a report in a browser', 'playwright').sync_playwright
+    except ConfigError: return None   # optional: `pip install embedtune[browser]`
     try:
         with sync_playwright() as p:
             if Path(p.chromium.executable_path).exists(): return ''
@@ -562,7 +562,7 @@ def check_in_browser(page:str|Path,          # HTML file
     return _in_thread(_check, page, screenshot, exe, full_page)
 
 def _check(page, screenshot, exe, full_page)->dict:
-    from playwright.sync_api import sync_playwright
+    sync_playwright = require('playwright.sync_api', 'checking a report in a browser', 'playwright').sync_playwright
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=exe or None, args=['--no-sandbox'])
         try:
