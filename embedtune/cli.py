@@ -12,7 +12,7 @@ from .data import DataError
 from .models import ModelNotFoundError
 
 # %% auto #0
-__all__ = ['build_parser', 'cmd_mine', 'cmd_eval', 'cmd_train', 'cmd_analyze', 'cmd_tune', 'main']
+__all__ = ['build_parser', 'cmd_mine', 'cmd_eval', 'cmd_train', 'cmd_analyze', 'cmd_tune', 'cmd_adapt', 'main']
 
 # %% ../nbs/15_cli.ipynb #5cf18fb4
 def _parse_set(items)->dict:
@@ -32,15 +32,9 @@ def build_parser()->argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='embedtune', description='Make sentence-embedding models better at retrieval on your data.')
     p.add_argument('--version', action='version', version=f'embedtune {__version__}')
     sub = p.add_subparsers(dest='command', required=True)
-    e = sub.add_parser('eval', help='evaluate a model on a BEIR or STS folder')
-    e.add_argument('dataset', help='BEIR folder (corpus.jsonl, queries.jsonl, qrels/) or STS folder (test.tsv); relative to $EMBEDTUNE_DATA or absolute')
-    e.add_argument('--model', default=None, help='model folder or name (default: packaged all-MiniLM-L6-v2)')
-    e.add_argument('--split', default='test', help='split to evaluate (default: test)')
-    e.add_argument('--output', default=None, help='write the metrics and manifest to this JSON file')
-    e.add_argument('--max-seq-length', type=int, default=None, help="override the model's max_seq_length")
-    e.add_argument('--batch-size', type=int, default=64, help='encode batch size')
-    e.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
-    e.add_argument('--data-root', default=None, help='folder that relative dataset paths are read from (default: $EMBEDTUNE_DATA)')
+    from embedtune.report import add_eval_args, add_report_args
+    add_eval_args(sub.add_parser('eval', help='evaluate models on BEIR / STS folders (several of each: a suite with CIs and paired tests)'))
+    add_report_args(sub.add_parser('report', help='one self-contained HTML report of result files (tables, CIs, comparisons, plots, manifests)'))
     t = sub.add_parser('train', help='baseline eval -> fine-tune -> eval from a YAML config')
     t.add_argument('config', help='YAML config (see configs/)')
     t.add_argument('--set', action='append', metavar='KEY=VALUE', help='override a config key (repeatable)')
@@ -68,6 +62,11 @@ def build_parser()->argparse.ArgumentParser:
     m.add_argument('--set', action='append', metavar='KEY=VALUE', help='override any other key (repeatable)')
     m.add_argument('--estimate', action='store_true', help='print the memory and time the run would need (measures the encode rate); mine nothing')
     m.add_argument('--check', action='store_true', help='validate the config and its inputs (data, window, outputs); encode and write nothing')
+    d = sub.add_parser('adapt', help='train a small adapter on cached base embeddings (seconds), keep it only if better on dev, save it as a model folder')
+    d.add_argument('config', help='YAML config with AdapterConfig keys (see configs/adapter_scifact.yaml)')
+    d.add_argument('--set', action='append', metavar='KEY=VALUE', help='override a config key (repeatable)')
+    d.add_argument('--output', default=None, help='result JSON (overrides the config key `result`)')
+    d.add_argument('--check', action='store_true', help='validate the config, the data, the outputs and a cache_file; encode and write nothing')
     return p
 
 # %% ../nbs/15_cli.ipynb #ebf5d8c0
@@ -95,15 +94,9 @@ def cmd_mine(a # parsed arguments of `embedtune mine`
 # %% ../nbs/15_cli.ipynb #70e3783b
 def cmd_eval(a # parsed arguments of `embedtune eval`
             )->int:
-    from embedtune.core import check_writable, data_path
-    from embedtune.evaluate import evaluate_path, result_table
-    if a.batch_size < 1: raise ConfigError(f"--batch-size must be a positive integer, got {a.batch_size}")
-    if a.max_seq_length is not None and a.max_seq_length < 1: raise ConfigError(f"--max-seq-length must be a positive integer, got {a.max_seq_length}")
-    if a.output: check_writable(a.output, '--output')      # before minutes of encoding, not after
-    res = evaluate_path(data_path(a.dataset, a.data_root), a.model, a.split, a.max_seq_length, a.batch_size, cache=not a.no_cache)
-    print(result_table(res))
-    if a.output: write_json(res, a.output); print(f'wrote {a.output}')
-    return 0
+    "`embedtune eval`: one folder and one model give the metrics JSON of `evaluate_path`; several make a suite with CIs and paired tests (`report.cmd_eval_many`)."
+    from embedtune.report import cmd_eval_many
+    return cmd_eval_many(a)
 
 # %% ../nbs/15_cli.ipynb #b17aa975
 def cmd_train(a # parsed arguments of `embedtune train`
@@ -143,11 +136,24 @@ def cmd_tune(a # parsed arguments of `embedtune tune`
     print(f"wrote {cfg.result or Path(cfg.output_dir)/'result.json'}")
     return 0
 
+# %% ../nbs/15_cli.ipynb #ad4a7c01
+def cmd_adapt(a # parsed arguments of `embedtune adapt`
+             )->int:
+    from embedtune.adapter import AdapterConfig, adapt, check_adapt
+    over = _parse_set(a.set)
+    if a.output: over['result'] = a.output
+    cfg = AdapterConfig.from_yaml(a.config, **over)
+    if a.check: print(json.dumps(check_adapt(cfg), indent=1)); print('check passed: nothing was encoded or written'); return 0
+    adapt(cfg)                      # checks everything before any encoding too
+    print(f"wrote {cfg.result or Path(cfg.output_dir)/'result.json'}")
+    return 0
+
 # %% ../nbs/15_cli.ipynb #6049b3f0
 def main(argv:list|None=None # arguments (default: sys.argv[1:])
         )->int:
     "Entry point of the `embedtune` command; returns the exit code."
     p = build_parser(); a = p.parse_args(argv)
-    try: return {'eval': cmd_eval, 'train': cmd_train, 'tune': cmd_tune, 'mine': cmd_mine, 'analyze': cmd_analyze}[a.command](a)
+    from embedtune.report import cmd_report
+    try: return {'eval': cmd_eval, 'report': cmd_report, 'train': cmd_train, 'tune': cmd_tune, 'mine': cmd_mine, 'analyze': cmd_analyze, 'adapt': cmd_adapt}[a.command](a)
     except (DataError, ConfigError, ModelNotFoundError, FileNotFoundError) as e:
         print(f'embedtune: error: {e}', file=sys.stderr); return 2
