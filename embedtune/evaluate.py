@@ -33,8 +33,9 @@ def retrieve(model,                 # encoder
     if split not in data.qrels: raise DataError(f"{data.path}: no qrels split {split!r} (have {sorted(data.qrels)})")
     fp = model_fingerprint(model) if cache else None
     dids = list(data.corpus); qids = list(data.qrels[split])
-    D = encode(model, [data.doc_text(d) for d in dids], batch_size, cache, fingerprint=fp)
-    Q = encode(model, [data.queries[q] for q in qids], batch_size, cache, fingerprint=fp)
+    # documents and queries through their own side (`encode_document` / `encode_query`) when the model treats them apart, e.g. a query-only adapter
+    D = encode(model, [data.doc_text(d) for d in dids], batch_size, cache, fingerprint=fp, role='document')
+    Q = encode(model, [data.queries[q] for q in qids], batch_size, cache, fingerprint=fp, role='query')
     S, I = search(Q, D, k + int(ignore_identical_ids))
     run = {}
     for qi, q in enumerate(qids):

@@ -127,3 +127,20 @@ def test_core_never_imports_llamaindex():
     r = subprocess.run([sys.executable, '-c', 'import sys, embedtune.adapter, embedtune.cli; print(any(m.startswith("llama_index") for m in sys.modules))'],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == 'False'
+
+def test_eval_of_a_query_only_folder(base, tmp_path):
+    "`evaluate_beir` on a saved query-only adapter: queries through the adapter, documents through the base model (`encode(role=...)`)."
+    from embedtune.adapter import AdapterConfig, adapter_model, cache_embeddings, fit_adapter
+    from embedtune.data import load_beir
+    from embedtune.evaluate import evaluate_beir
+    from embedtune.models import load_model, save_model
+    data = load_beir(TINY); cache = cache_embeddings(base, data)
+    pairs = [(q, d) for q, r in data.qrels['train'].items() for d in r]
+    ad, _ = fit_adapter(cache, pairs, AdapterConfig(kind='linear', side='query', epochs=3, lr=0.05, num_negatives=2, range_max=6), log=None)
+    save_model(adapter_model(base, ad, 'query'), tmp_path/'m')
+    m = load_model(str(tmp_path/'m'))
+    Q = np.asarray(ad.transform(cache.Q)); D = np.asarray(cache.D)
+    from embedtune.encode import encode
+    assert np.abs(encode(m, [data.doc_text(i) for i in cache.doc_ids], role='document') - D).max() < 1e-5
+    assert np.abs(encode(m, [data.queries[i] for i in cache.query_ids], role='query') - Q).max() < 1e-5
+    assert evaluate_beir(m, data, 'test')['n_queries'] == len(data.qrels['test'])
