@@ -31,7 +31,8 @@ def test_shipped_configs_load():
     paths = sorted(root.glob('*.yaml'))
     assert paths
     from embedtune.mining import MineConfig
-    for p in paths: (MineConfig if p.name.startswith('mine_') else TrainConfig).from_yaml(p)
+    from embedtune.adapter import AdapterConfig
+    for p in paths: (MineConfig if p.name.startswith('mine_') else AdapterConfig if p.name.startswith('adapter_') else TrainConfig).from_yaml(p)
     # the SciFact family states its shared settings once: every training config but the base extends another
     from embedtune.core import read_yaml
     assert all('extends' in read_yaml(p) for p in paths if p.name.startswith(('scifact_', 'demo_')) and p.name != 'scifact_base.yaml')
