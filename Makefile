@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install check-deps outputs demo baselines diagnostics test nbtest pytest check-sync readme check-readme lab clean
+.PHONY: install check-deps outputs demo baselines diagnostics adapter test nbtest pytest check-sync readme check-readme lab clean
 
 install:  ## torch (pinned) when missing, then the package with dev extras; fails when pip fails; then imports every module
 	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0 2>&1 | { grep -v -e "is ignored" -e "Running pip as" || true; }
@@ -26,6 +26,12 @@ diagnostics: install  ## embedtune analyze on STS-B, WikiQA and SciFact (results
 	embedtune analyze wikiqa/train.jsonl --output results/diagnostics_wikiqa.json
 	embedtune analyze scifact --output results/diagnostics_scifact.json
 	$(PY) benchmarks/verdict_check.py
+
+adapter: install  ## cached adapter: ablation + 3 seeds on SciFact, 3 seeds on WikiQA retrieval (results/*_adapter.json, ~15 min warm), then LlamaIndex side by side if its extra is installed
+	$(PY) benchmarks/adapter_scifact.py
+	$(PY) benchmarks/adapter_scifact.py --only wikiqa
+	@if $(PY) -c "import llama_index.finetuning" 2>/dev/null; then $(PY) benchmarks/adapter_vs_llamaindex.py; \
+	else echo 'adapter_vs_llamaindex: skipped (pip install -e ".[bench]" to run it)'; fi
 
 test: install check-deps nbtest pytest check-sync check-readme  ## everything CI runs
 	@echo "make test: all checks passed"

@@ -19,8 +19,16 @@ git commit, package versions, data sha256); a run whose file exists is not run a
             against the full fine-tunes in results/seeds/demo_s{seed}.json, measured earlier on this machine on the
             same train queries and dev split per seed).
 
+  wikiqa    the same configured recipe (chosen on SciFact dev, not re-tuned) over seeds 42, 7, 1 on WikiQA as retrieval
+            (benchmarks/transfer.py's folder: `qa_to_beir('wikiqa/train.jsonl', test_size=0.3, seed=0)`, 611 train / 262
+            test questions over one corpus of 1,863 sentences): a set where no test positive is a training positive,
+            so the gain cannot come from memorised documents. results/adapter_wikiqa_s{seed}.json and
+            results/wikiqa_adapter.json; the full fine-tune compared is the default `embedtune train` of
+            results/transfer/wikiqa_default_s{seed}.json (in-batch MNRL, 1 epoch, the same dev split per seed).
+
 Usage:
   python benchmarks/adapter_scifact.py                    # ablation, then seeds (~15 min on the 2-core CPU with a warm cache)
+  python benchmarks/adapter_scifact.py --only wikiqa      # the recipe on WikiQA retrieval (~3 min)
   python benchmarks/adapter_scifact.py --only ablation
   python benchmarks/adapter_scifact.py --only seeds
   python benchmarks/adapter_scifact.py --summary          # rebuild both summaries from existing run files
@@ -45,7 +53,17 @@ def _ms(xs):
     return (statistics.fmean(xs), statistics.stdev(xs) if len(xs) > 1 else None) if xs else (None, None)
 
 def ablation_path(name, seed): return Path('runs/adapter_ablation')/f'{name}_s{seed}.json'
-def seed_path(seed): return Path('results')/f'adapter_scifact_s{seed}.json'
+def seed_path(seed, ds='scifact'): return Path('results')/f'adapter_{ds}_s{seed}.json'
+
+def full_path(seed, ds='scifact'):
+    "The full fine-tune compared on that data set and seed (same train queries, same dev split)."
+    return Path(f'results/seeds/demo_s{seed}.json') if ds == 'scifact' else Path(f'results/transfer/{ds}_default_s{seed}.json')
+
+def dataset(ds):
+    "The data set's folder (WikiQA retrieval is built once, as benchmarks/transfer.py builds it)."
+    if ds == 'scifact': return 'scifact'
+    from transfer import dataset_path
+    return dataset_path(ds)
 
 def run(overrides:dict, result:Path):
     from embedtune.adapter import AdapterConfig, adapt
@@ -60,9 +78,9 @@ def ablation():
             run(dict(over, seed=seed, stsb='stsb/dev.tsv', save_model=False, task=f'adapter_ablation_{name}',
                      output_dir=f'runs/adapter_ablation/{name}_s{seed}'), ablation_path(name, seed))
 
-def seeds():
+def seeds(ds='scifact'):
     for seed in SEEDS:
-        run(dict(seed=seed, task='adapter_scifact', output_dir=f'runs/adapter_scifact_s{seed}'), seed_path(seed))
+        run(dict(seed=seed, dataset=dataset(ds), task=f'adapter_{ds}', output_dir=f'runs/adapter_{ds}_s{seed}'), seed_path(seed, ds))
 
 def summarise_ablation():
     from _common import save
@@ -107,18 +125,18 @@ def markdown_ablation(res):
                     f"{f(r['test_gain_unseen_positive'])} | {f(r['stsb_dev_change'], 2)} | {r['seconds']['mean']:.1f} |")
     return '\n'.join(rows)
 
-def overlap_by_seed(rs:dict)->dict:
+def overlap_by_seed(rs:dict, ds='scifact')->dict:
     """The test change split by whether a query's relevant document is also a training positive of that seed (the
     train queries minus its dev split), per seed with its paired-bootstrap CI over the group's queries, and for the
     full fine-tunes of results/seeds/demo_s{seed}.json on the same groups (same train queries, same dev split)."""
     from embedtune.data import load_beir, holdout
     from embedtune.evaluate import paired_bootstrap
-    data = load_beir('scifact')
+    data = load_beir(dataset(ds))
     out = {}
     for s, r in rs.items():
         h = holdout(data, 'train', r['manifest']['config']['test_size'], s)
         seen = {d for q in h.qrels['train'].values() for d, v in q.items() if v >= 1}
-        ft = Path(f'results/seeds/demo_s{s}.json'); ftq = json.loads(ft.read_text())['per_query_ndcg10'] if ft.exists() else None
+        ft = full_path(s, ds); ftq = json.loads(ft.read_text())['per_query_ndcg10'] if ft.exists() else None
         for name, keep in (('with_train_positive', True), ('without_train_positive', False)):
             qs = [q for q in r['per_query_ndcg10'] if any(v >= 1 and d in seen for d, v in data.qrels['test'][q].items()) == keep]
             pq = r['per_query_ndcg10']
@@ -131,11 +149,11 @@ def overlap_by_seed(rs:dict)->dict:
             if vals: g[who] = dict(zip(('mean', 'std'), _ms(vals)))
     return out
 
-def summarise_seeds():
+def summarise_seeds(ds='scifact'):
     import numpy as np
     from _common import save
     from embedtune.evaluate import paired_bootstrap
-    rs = {s: json.loads(seed_path(s).read_text()) for s in SEEDS if seed_path(s).exists()}
+    rs = {s: json.loads(seed_path(s, ds).read_text()) for s in SEEDS if seed_path(s, ds).exists()}
     if not rs: print('no seed runs yet'); return
     per = [dict(seed=s, dev_base=r['dev']['baseline']['ndcg@10'], dev=r['dev']['result']['ndcg@10'], test_base=r['baseline']['ndcg@10'],
                 test=r['trained']['ndcg@10'], change=r['significance']['diff'], ci=[r['significance']['low'], r['significance']['high']],
@@ -151,9 +169,11 @@ def summarise_seeds():
     qs = sorted(set.intersection(*(set(r['per_query_ndcg10']) for r in rs.values())))
     avg = {q: float(np.mean([r['per_query_ndcg10'][q][1] for r in rs.values()])) for q in qs}
     sig = paired_bootstrap({q: next(iter(rs.values()))['per_query_ndcg10'][q][0] for q in qs}, avg, seed=0)
-    full = [json.loads(Path(f'results/seeds/demo_s{s}.json').read_text()) for s in SEEDS if Path(f'results/seeds/demo_s{s}.json').exists()]
-    ft = dict(source=[f'results/seeds/demo_s{s}.json' for s in SEEDS], note='full fine-tune (configs/demo_scifact.yaml: 2 epochs, 1 mined hard negative, '
-              'batch 32) measured earlier on this machine by benchmarks/scifact_seeds.py on the same train queries and the same 20% dev split per seed; '
+    full = [json.loads(full_path(s, ds).read_text()) for s in SEEDS if full_path(s, ds).exists()]
+    how = ('configs/demo_scifact.yaml: 2 epochs, 1 mined hard negative, batch 32, by benchmarks/scifact_seeds.py' if ds == 'scifact' else
+           'configs/default.yaml: in-batch MNRL, 1 epoch, by benchmarks/transfer.py')
+    ft = dict(source=[str(full_path(s, ds)) for s in SEEDS], note=f'full fine-tune ({how}) measured earlier on this machine '
+              'on the same train queries and the same 20% dev split per seed; '
               'its train_seconds exclude encoding and evaluation, as the adapter\'s seconds do',
               train_seconds=[f['train_seconds'] for f in full], test=[(f.get('trained') or f['result'])['ndcg@10'] for f in full]) if full else None
     if ft:
@@ -161,10 +181,10 @@ def summarise_seeds():
         ft['ratio'] = ft['train_seconds_mean'] / stats['seconds']['mean']
         ft['ratio_with_cache'] = ft['train_seconds_mean'] / (stats['seconds']['mean'] + stats['cache_seconds']['mean'])
     head = rs.get(42) or next(iter(rs.values()))
-    out = dict(head, seeds=dict(seeds=sorted(rs), per_seed=per, **stats, significance_mean=sig, overlap=overlap_by_seed(rs), files=[str(seed_path(s)) for s in rs]),
+    out = dict(head, seeds=dict(seeds=sorted(rs), per_seed=per, **stats, significance_mean=sig, overlap=overlap_by_seed(rs, ds), files=[str(seed_path(s, ds)) for s in rs]),
                vs_full_finetune=ft)
     from embedtune.core import write_json
-    write_json(out, 'results/scifact_adapter.json'); print('-> results/scifact_adapter.json')
+    write_json(out, f'results/{ds}_adapter.json'); print(f'-> results/{ds}_adapter.json')
     m = lambda d, p=4: f"{d['mean']:.{p}f} ± {d['std'] or 0:.{p}f}"
     print(f"test nDCG@10 {per[0]['test_base']:.4f} -> {m(stats['test'])} (change {m(stats['change'])}; seed-averaged "
           f"{sig['diff']:+.4f} [{sig['low']:+.4f}, {sig['high']:+.4f}]); dev {m(stats['dev'])}; STS-B {per[0]['stsb_before']:.4f} -> {m(stats['stsb_after'])}; "
@@ -174,9 +194,12 @@ if __name__ == '__main__':
     os.environ.setdefault('HF_HUB_OFFLINE', '1'); os.environ.setdefault('TRANSFORMERS_OFFLINE', '1'); os.environ.setdefault('TOKENIZERS_PARALLELISM', 'false')
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--only', choices=['ablation', 'seeds'], default=None)
+    p.add_argument('--only', choices=['ablation', 'seeds', 'wikiqa'], default=None)
     p.add_argument('--summary', action='store_true', help='only rebuild the summaries from existing run files')
     a = p.parse_args()
+    if a.only == 'wikiqa':
+        if not a.summary: seeds('wikiqa')
+        summarise_seeds('wikiqa'); sys.exit()
     if not a.summary and a.only != 'seeds': ablation()
     if a.only != 'seeds': summarise_ablation()
     if not a.summary and a.only != 'ablation': seeds()
