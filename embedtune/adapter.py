@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from fastcore.basics import patch
 from torch import Tensor, nn
 
-from .core import (ConfigError, atomic_dir, atomic_write, check_writable, config_from_dict, data_path, make_manifest,
+from .core import (Config, ConfigError, atomic_dir, atomic_write, check_writable, config_from_dict, data_path, make_manifest,
                             read_config, seed_everything, write_json)
 from .data import BeirData, DataError, load_beir, load_sts
 from .encode import encode, model_fingerprint
@@ -38,7 +38,7 @@ __all__ = ['ADAPTER_KINDS', 'ADAPTER_SIDES', 'USAGE', 'AdapterConfig', 'Embeddin
 ADAPTER_KINDS, ADAPTER_SIDES = ('linear', 'mlp'), ('query', 'shared')
 
 @dataclass
-class AdapterConfig:
+class AdapterConfig(Config):
     "Everything an adapter run needs; load from YAML with `AdapterConfig.from_yaml`."
     dataset: str = 'scifact'          # BEIR folder, relative to the data root or absolute
     data_root: str|None = None        # data root (None: $EMBEDTUNE_DATA, else the nearest shared/data)
@@ -79,27 +79,6 @@ class AdapterConfig:
 
     ALIASES: ClassVar[dict] = {'model_name': 'model', 'model_name_or_path': 'model', 'num_epochs': 'epochs', 'num_train_epochs': 'epochs',
                                'learning_rate': 'lr', 'hidden_size': 'hidden', 'adapter': 'kind', 'train_batch_size': 'batch_size'}
-
-    @classmethod
-    def from_dict(cls, d:dict,         # keys and values (aliases accepted)
-                  source:str='config'  # where they came from, for messages
-                 ):
-        "Build from a dict, rejecting unknown keys and values of the wrong type."
-        cfg = config_from_dict(cls, d, source); cfg.validate(source); return cfg
-
-    @classmethod
-    def from_yaml(cls, path:str|Path,  # a YAML config (`extends:` resolved)
-                  **overrides):        # keys that win over the file
-        "Load a YAML config; `overrides` win over the file."
-        return cls.from_dict({**read_config(path), **overrides}, str(path))
-
-    @classmethod
-    def of(cls, config # an AdapterConfig, a dict of keys, or a YAML path
-          ):
-        "An AdapterConfig from an AdapterConfig, a dict of keys or a YAML path."
-        return config if isinstance(config, cls) else cls.from_dict(config) if isinstance(config, dict) else cls.from_yaml(config)
-
-    def to_dict(self)->dict: return dataclasses.asdict(self)
 
 # %% ../nbs/11_adapter.ipynb #134510a8
 @patch

@@ -5,6 +5,7 @@
 # %% ../nbs/00_core.ipynb #c757b63b
 from __future__ import annotations
 import hashlib, json, os, platform, random, sys, tempfile, time
+from typing import ClassVar
 from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
@@ -14,8 +15,8 @@ import numpy as np
 # %% auto #0
 __all__ = ['MANIFEST_PACKAGES', 'data_root', 'data_path', 'cache_dir', 'seed_everything', 'get_device', 'amp_flags',
            'sha256_file', 'hash_texts', 'atomic_write', 'write_json', 'package_versions', 'code_version',
-           'make_manifest', 'ConfigError', 'coerce_value', 'config_from_dict', 'read_yaml', 'read_config', 'require',
-           'check_writable', 'atomic_dir']
+           'make_manifest', 'ConfigError', 'coerce_value', 'config_from_dict', 'read_yaml', 'read_config', 'Config',
+           'require', 'check_writable', 'atomic_dir']
 
 # %% ../nbs/00_core.ipynb #919a18e4
 def data_root(path:str|Path|None=None, # explicit root; wins over everything
@@ -249,6 +250,39 @@ def read_config(path:str|Path, # a YAML config, optionally with `extends: other.
     if ppath in _seen or ppath == path.resolve(): raise ConfigError(f"{path}: key 'extends': {parent!r} extends this file again (a cycle)")
     if not ppath.is_file(): raise ConfigError(f"{path}: key 'extends': no such file {str(ppath)!r}")
     return _merge(read_config(ppath, (*_seen, path.resolve())), d)
+
+# %% ../nbs/00_core.ipynb #cfgmix02
+class Config:
+    "Mixin for dataclass settings: `from_dict`, `from_yaml`, `of`, `to_dict`; subclasses add fields, `ALIASES` and `validate`."
+    ALIASES: ClassVar[dict] = {}   # other accepted names -> field name
+
+    @classmethod
+    def from_dict(cls, d:dict,         # keys and values (aliases accepted)
+                  source:str='config'  # where they came from, for messages
+                 ):
+        "Build from a dict, rejecting unknown keys and values of the wrong type, then `validate`."
+        cfg = config_from_dict(cls, d, source); cfg.validate(source); return cfg
+
+    @classmethod
+    def from_yaml(cls, path:str|Path,  # a YAML config (`extends:` resolved)
+                  **overrides):        # keys that win over the file
+        "Load a YAML config; `overrides` win over the file."
+        return cls.from_dict({**read_config(path), **overrides}, str(path))
+
+    @classmethod
+    def of(cls, config # an instance, a dict of keys, or a YAML path
+          ):
+        "An instance from an instance, a dict of keys or a YAML path."
+        return config if isinstance(config, cls) else cls.from_dict(config) if isinstance(config, dict) else cls.from_yaml(config)
+
+    def validate(self, source:str='config' # where the settings came from, for messages
+                ):
+        "Check ranges and names (`ConfigError` naming the key); nothing to check here."
+
+    def to_dict(self)->dict:
+        "The settings as a plain dict."
+        import dataclasses
+        return dataclasses.asdict(self)
 
 # %% ../nbs/00_core.ipynb #66aac6d0
 def require(module:str,           # module to import

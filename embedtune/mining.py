@@ -13,7 +13,7 @@ import numpy as np
 
 from contextlib import ExitStack
 from .analysis import PairIndex, _latest, index_pairs, vote_rule   # the second opinion lives with the false-negative diagnostics
-from .core import ConfigError, atomic_write, check_writable, config_from_dict, make_manifest, read_config, write_json
+from .core import Config, ConfigError, atomic_write, check_writable, config_from_dict, make_manifest, read_config, write_json
 from .data import BeirData, DataError, beir_pair_rows, to_dataset
 from .encode import encode, encode_probe, measure_peak, model_fingerprint
 from .search import Bm25, fuse, search
@@ -470,7 +470,7 @@ def estimate_mining(n_docs:int,           # corpus size
 
 # %% ../nbs/08_mining.ipynb #eb5670bb
 @dataclass
-class MineConfig:
+class MineConfig(Config):
     "Settings of one mining run; load with `MineConfig.from_yaml`."
     dataset: str = 'scifact'         # BEIR folder (relative to the data root) ...
     split: str = 'train'             # ... and the qrels split to mine for
@@ -502,24 +502,6 @@ class MineConfig:
 
     # sentence-transformers' names (its `mine_hard_negatives` says absolute_margin) and common config words
     ALIASES: ClassVar[dict] = {'absolute_margin': 'margin', 'model_name': 'model', 'mining_model_name': 'model', 'output_path': 'output'}
-
-    @classmethod
-    def from_dict(cls, d:dict,         # keys and values (aliases accepted)
-                  source:str='config'  # where they came from, for messages
-                 ):
-        cfg = config_from_dict(cls, d, source); cfg.validate(source); return cfg
-
-    @classmethod
-    def from_yaml(cls, path,           # a YAML config (`extends:` resolved)
-                  **overrides):        # keys that win over the file
-        "Load a YAML config."
-        return cls.from_dict({**read_config(path), **overrides}, str(path))
-
-    @classmethod
-    def of(cls, config # a MineConfig, a dict of keys, or a YAML path
-          ):
-        "A MineConfig from a MineConfig, a dict or a YAML path."
-        return config if isinstance(config, cls) else cls.from_dict(config) if isinstance(config, dict) else cls.from_yaml(config)
 
     def inputs(self)->tuple[list, list, list|None, list]:
         "`(anchors, positives, corpus, files)` of this config (corpus None for a pair file: its positives are the corpus)."

@@ -17,11 +17,11 @@ from .models import ModelNotFoundError, load_model, model_name
 
 # %% auto #0
 __all__ = ['PER_QUERY', 'MTEB_TASKS', 'FULL', 'Ensemble', 'embed', 'scores', 'mine_triplets', 'system_run', 'beir_metrics',
-           'sts_cos', 'sts_metrics', 'sts_paired', 'compare', 'aggregate_seeds', 'system_kind', 'load_system',
-           'evaluate_suite', 'write_mteb', 'load_results', 'plot_bars', 'plot_heatmap', 'plot_rank_shift',
-           'plot_score_hist', 'training_logs', 'plot_training', 'report_comparisons', 'build_report', 'write_report',
-           'find_browser', 'check_in_browser', 'add_eval_args', 'suite_table', 'cmd_eval_many', 'add_report_args',
-           'cmd_report', 'main']
+           'sts_cos', 'sts_metrics', 'sts_permutation', 'sts_paired', 'compare', 'aggregate_seeds', 'system_kind',
+           'load_system', 'evaluate_suite', 'write_mteb', 'load_results', 'plot_bars', 'plot_heatmap',
+           'plot_rank_shift', 'plot_score_hist', 'training_logs', 'plot_training', 'report_comparisons', 'build_report',
+           'write_report', 'find_browser', 'check_in_browser', 'add_eval_args', 'suite_table', 'cmd_eval_many',
+           'add_report_args', 'cmd_report', 'main']
 
 # %% ../nbs/12_report.ipynb #733d21cd
 class Ensemble:
@@ -147,13 +147,33 @@ def sts_metrics(cos:np.ndarray,   # model cosine of each pair
         out['ci'] = {k: [float(np.quantile(v, .025)), float(np.quantile(v, .975))] for k, v in (('spearman', sp), ('pearson', pe))}
     return out
 
-def sts_paired(cos_a, cos_b, gold, n_boot:int=1000, seed:int=0)->dict:
-    "Spearman of B minus A on the same resampled pairs: `diff`, 95% `low`/`high`, `p_value` = P(diff <= 0)."
+def _spearman_rows(X:np.ndarray, g:np.ndarray)->np.ndarray:
+    "Spearman of each row of `X` with `g` (ties get average ranks)."
+    from scipy.stats import rankdata
+    R = rankdata(X, axis=1); R = R - R.mean(1, keepdims=True); G = rankdata(g); G = G - G.mean()
+    return (R @ G) / np.sqrt((R * R).sum(1) * (G @ G))
+
+def sts_permutation(cos_a, cos_b, gold, n_perm:int=2000, seed:int=0)->float:
+    """Two-sided paired permutation test of Spearman(B) − Spearman(A): under the null the two systems are exchangeable
+    on each pair, so each pair's two scores (as ranks, so that the models' cosine scales do not matter) are swapped
+    at random; the p-value is the share of shuffles with a difference at least as large as the observed one."""
+    from scipy.stats import rankdata
+    ra, rb, g = rankdata(cos_a), rankdata(cos_b), np.asarray(gold, float)
+    obs = abs(_spearman_rows(rb[None], g)[0] - _spearman_rows(ra[None], g)[0])
+    m = np.random.default_rng(seed).random((n_perm, len(g))) < .5
+    null = np.abs(_spearman_rows(np.where(m, ra, rb), g) - _spearman_rows(np.where(m, rb, ra), g))
+    return float(((null >= obs - 1e-12).sum() + 1) / (n_perm + 1))
+
+def sts_paired(cos_a, cos_b, gold, n_boot:int=1000, seed:int=0,
+               n_perm:int=2000 # permutation shuffles (0: no permutation test)
+              )->dict:
+    "Spearman of B minus A on the same resampled pairs: `diff`, 95% `low`/`high`, `p_value` = P(diff <= 0), `p_perm` (permutation)."
     from scipy.stats import spearmanr, rankdata
     a, b, g = (np.asarray(x, float) for x in (cos_a, cos_b, gold))
     d = [np.corrcoef(rankdata(b[i]), rankdata(g[i]))[0, 1] - np.corrcoef(rankdata(a[i]), rankdata(g[i]))[0, 1] for i in _boot_idx(len(g), n_boot, seed)]
     return dict(diff=float(spearmanr(b, g).statistic - spearmanr(a, g).statistic), low=float(np.quantile(d, .025)),
-                high=float(np.quantile(d, .975)), p_value=float(np.mean(np.asarray(d) <= 0)), n_queries=len(g))
+                high=float(np.quantile(d, .975)), p_value=float(np.mean(np.asarray(d) <= 0)), n_queries=len(g),
+                **({'p_perm': sts_permutation(a, b, g, n_perm, seed)} if n_perm else {}))
 
 # %% ../nbs/12_report.ipynb #85205631
 def compare(a:dict,          # qid -> value of system A (the reference)

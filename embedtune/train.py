@@ -12,7 +12,7 @@ from pathlib import Path
 import random
 from contextlib import ExitStack
 from .analysis import leakage
-from .core import (ConfigError, amp_flags, atomic_dir, check_writable, config_from_dict, data_path, get_device, make_manifest, read_config,
+from .core import (Config, ConfigError, amp_flags, atomic_dir, check_writable, config_from_dict, data_path, get_device, make_manifest, read_config,
                             require, seed_everything, write_json)
 from .data import BeirData, DataError, beir_pair_rows, beir_pairs, holdout, load_beir, load_pairs, load_sts, slice_beir
 from .evaluate import BeirEvaluator, evaluate_beir, evaluate_sts, paired_bootstrap, result_table
@@ -25,7 +25,7 @@ __all__ = ['LOSS_NAMES', 'LOSS_FORMATS', 'STAGE_KEYS', 'OWN_ARGS', 'TrainConfig'
 
 # %% ../nbs/10_train.ipynb #aa2fc956
 @dataclass
-class TrainConfig:
+class TrainConfig(Config):
     "Everything a training run needs; load from YAML with `TrainConfig.from_yaml`."
     dataset: str = 'scifact'          # BEIR folder, relative to the data root or absolute
     data_root: str|None = None        # data root (None: $EMBEDTUNE_DATA, else the nearest shared/data)
@@ -80,25 +80,6 @@ class TrainConfig:
     ALIASES: ClassVar[dict] = {'model_name': 'model', 'model_name_or_path': 'model', 'num_epochs': 'epochs', 'num_train_epochs': 'epochs',
                                'learning_rate': 'lr', 'per_device_train_batch_size': 'batch_size', 'train_batch_size': 'batch_size',
                                'lr_scheduler_type': 'scheduler', 'mining_model_name': 'mining_model', 'max_seq_len': 'max_seq_length'}
-
-    @classmethod
-    def from_dict(cls, d:dict,         # keys and values (aliases accepted)
-                  source:str='config'  # where they came from, for messages
-                 ):
-        "Build from a dict, rejecting unknown keys and values of the wrong type."
-        cfg = config_from_dict(cls, d, source); cfg.validate(source); return cfg
-
-    @classmethod
-    def from_yaml(cls, path:str|Path,  # a YAML config (`extends:` resolved)
-                  **overrides):        # keys that win over the file
-        "Load a YAML config; `overrides` win over the file."
-        return cls.from_dict({**read_config(path), **overrides}, str(path))
-
-    @classmethod
-    def of(cls, config # a TrainConfig, a dict of keys, or a YAML path
-          ):
-        "A TrainConfig from a TrainConfig, a dict of keys or a YAML path."
-        return config if isinstance(config, cls) else cls.from_dict(config) if isinstance(config, dict) else cls.from_yaml(config)
 
     def validate(self, source:str='config' # where the settings came from, for messages
                 ):
@@ -156,7 +137,6 @@ class TrainConfig:
     def __post_init__(self):
         if self.lr is None: self.lr = 1e-4 if self.lora is not None else 2e-5
 
-    def to_dict(self)->dict: return dataclasses.asdict(self)
 
     def stage(self, i:int,             # stage index (0-based)
               source:str='config'      # where the settings came from, for messages
