@@ -1,0 +1,182 @@
+"""The retriever (issue #18): save/load round trips give identical hits, every index kind finds the exact top hit,
+ids and metadata survive, a query-only adapter encodes queries through the adapter and documents without it (also
+after a reload from its folder), bad input is one line naming the file with nothing half-written, and
+`embedtune index` / `embedtune search` end to end on the tiny fixture (in-process and through a subprocess)."""
+import json, os, subprocess, sys
+from pathlib import Path
+import numpy as np
+import pytest
+from embedtune.cli import main
+from embedtune.core import ConfigError
+from embedtune.data import DataError
+from embedtune.models import HashEncoder
+from embedtune.retriever import INDEX_KINDS, RETRIEVER_FILES, Retriever, read_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ROOT/'nbs'/'fixtures'/'tiny_beir'
+QUERIES = [json.loads(l)['text'] for l in (TINY/'queries.jsonl').read_text().splitlines() if l.strip()]
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, '-c', 'import sys; from embedtune.cli import main; sys.exit(main())', *map(str, args)],
+                          capture_output=True, text=True, env={**os.environ, 'HF_HUB_OFFLINE': '1'}, timeout=600)
+
+def hashed(kind='flat', **kw)->Retriever:
+    return Retriever(HashEncoder(64), index=kind, **kw).index_documents(read_corpus(TINY))
+
+@pytest.fixture(scope='module')
+def base():
+    from embedtune.models import load_model
+    return load_model()
+
+@pytest.mark.parametrize('kind', INDEX_KINDS)
+def test_round_trip_identical(tmp_path, kind):
+    r = hashed(kind, keep_text=True)
+    r.save(tmp_path/'ix')
+    assert sorted(p.name for p in (tmp_path/'ix').iterdir()) == sorted(RETRIEVER_FILES)
+    assert [p.name for p in tmp_path.iterdir()] == ['ix']                                     # no temp folder left
+    r2 = Retriever.load(tmp_path/'ix', HashEncoder(64))
+    assert r2.kind == kind and r2.get_config_dict() == r.get_config_dict() and r2.ids == r.ids
+    assert r2.batch_retrieve(QUERIES, k=5) == r.batch_retrieve(QUERIES, k=5)               # ids, scores and metadata
+    r.save(tmp_path/'ix')                                                                      # saving again replaces it
+    assert Retriever.load(tmp_path/'ix', HashEncoder(64)).retrieve(QUERIES[0], 3) == r.retrieve(QUERIES[0], 3)
+
+@pytest.mark.parametrize('kind', ['ivf', 'hnsw'])
+def test_each_kind_finds_flat_top1(kind):
+    flat = [h[0].id for h in hashed('flat').batch_retrieve(QUERIES, k=1)]
+    assert [h[0].id for h in hashed(kind).batch_retrieve(QUERIES, k=1)] == flat
+
+@pytest.mark.parametrize('kind', ['ivf', 'hnsw'])
+def test_each_kind_finds_flat_top1_at_scale(kind):
+    "2,000 random unit vectors: the approximate indexes at their default settings agree with exact search on the top hit."
+    from embedtune.retriever import make_index, set_search_params
+    rng = np.random.default_rng(0); X = rng.normal(size=(2000, 64)).astype(np.float32); X /= np.linalg.norm(X, axis=1, keepdims=True)
+    Q = X[:100] + rng.normal(0, 0.05, (100, 64)).astype(np.float32); Q /= np.linalg.norm(Q, axis=1, keepdims=True)
+    exact = make_index(X, 'flat'); exact.add(X)
+    ix = set_search_params(make_index(X, kind), nprobe=16, ef_search=128); ix.add(X)
+    assert (ix.search(Q, 1)[1] == exact.search(Q, 1)[1]).mean() >= 0.99
+
+def test_ids_and_metadata():
+    r = Retriever(HashEncoder(64), keep_text=True).index_documents({'a': 'cats purr', 'b': {'title': 'Dogs', 'text': 'dogs bark', 'year': 2020}})
+    h = r.retrieve('dogs', k=1)[0]
+    assert (h.id, h.metadata) == ('b', {'title': 'Dogs', 'year': 2020, 'text': 'Dogs dogs bark'}) and 0 < h.score <= 1 + 1e-6
+    r.index_documents(['mice eat cheese'])                                                     # more documents later: positions as ids
+    assert r.ids == ['a', 'b', '0'] and r.retrieve('cheese', 1)[0].id == '0'
+    assert Retriever(HashEncoder(64)).index_documents([{'id': 3, 'text': 'x', 'lang': 'en'}]).metadata == [{'lang': 'en'}]
+    with pytest.raises(DataError, match="document id 'a' is already indexed"): r.index_documents({'a': 'again'})
+    assert len(r) == 3
+
+def test_query_only_adapter_routes(base, tmp_path):
+    "A Router model (query-side adapter): documents are the base model's vectors, queries go through the adapter, also after save/load."
+    import torch
+    from embedtune.adapter import EmbeddingAdapter, adapter_model
+    from embedtune.encode import encode
+    from embedtune.models import load_model, save_model
+    ad = EmbeddingAdapter(384, kind='linear')
+    with torch.no_grad(): ad.linear.weight.copy_(torch.randn(384, 384, generator=torch.Generator().manual_seed(0)) * 0.05)
+    save_model(adapter_model(base, ad, 'query'), tmp_path/'adapted')
+    routed = load_model(tmp_path/'adapted')
+    docs = read_corpus(TINY); texts = [f"{d['title']} {d['text']}" for d in docs.values()]
+    r = Retriever(routed).index_documents(docs)
+    D = encode(base, texts, cache=False); q = ad.transform(encode(base, ['what do mice eat'], cache=False))
+    assert np.abs(r.index.reconstruct_n(0, len(texts)) - D).max() < 1e-5
+    expected = np.sort(q @ D.T)[0, ::-1]
+    assert np.abs(np.array([h.score for h in r.retrieve('what do mice eat', k=12)]) - expected).max() < 1e-4
+    plain = Retriever(base).index_documents(docs).retrieve('what do mice eat', k=12)
+    assert max(abs(a.score - b.score) for a, b in zip(plain, r.retrieve('what do mice eat', k=12))) > 1e-3   # the adapter matters
+    r.save(tmp_path/'ix')
+    assert json.loads((tmp_path/'ix'/'retriever.json').read_text())['model'] == str((tmp_path/'adapted').resolve())
+    assert Retriever.load(tmp_path/'ix').retrieve('what do mice eat', 12) == r.retrieve('what do mice eat', 12)   # the model reloaded from the manifest
+
+def one_line(e)->str:
+    msg = str(e.value); assert '\n' not in msg, msg; return msg
+
+def test_bad_input_load(tmp_path):
+    r = hashed(); d = tmp_path/'ix'
+    with pytest.raises(DataError) as e: Retriever.load(tmp_path/'missing', HashEncoder(64))
+    assert 'missing: no such retriever folder' in one_line(e)
+    for name, content, expect in [('ids.json', '{"ids": [', 'ids.json: corrupt'), ('ids.json', '{"ids": ["d1"], "metadata": [{}]}', 'ids.json: 1 ids for 12 vectors'),
+                                  ('ids.json', '[1, 2]', 'ids.json: corrupt'), ('retriever.json', 'nope', 'retriever.json: corrupt'),
+                                  ('index.faiss', b'\x00garbage', 'index.faiss: corrupt FAISS index'), ('index.faiss', None, 'index.faiss: missing'),
+                                  ('retriever.json', None, 'retriever.json: missing')]:
+        r.save(d)
+        if content is None: (d/name).unlink()
+        elif isinstance(content, bytes): (d/name).write_bytes(content)
+        else: (d/name).write_text(content)
+        with pytest.raises(DataError) as e: Retriever.load(d, HashEncoder(64))
+        assert expect in one_line(e) and str(d/name) in str(e.value), (name, str(e.value))
+    r.save(d)
+    with pytest.raises(ConfigError) as e: Retriever.load(d, HashEncoder(32))
+    assert 'embeds in 32 dimensions' in one_line(e)
+
+def test_bad_input_arguments():
+    r = hashed()
+    for call, expect in [(lambda: Retriever(HashEncoder(64)).index_documents([]), 'no documents to index'),
+                         (lambda: Retriever(HashEncoder(64)).index_documents({}), 'no documents to index'),
+                         (lambda: r.retrieve('cats', k=0), 'k must be a positive integer, got 0'),
+                         (lambda: r.batch_retrieve(['cats'], k=-1), 'k must be a positive integer, got -1'),
+                         (lambda: Retriever(HashEncoder(64)).retrieve('cats'), 'holds no documents'),
+                         (lambda: Retriever(HashEncoder(64), index='pq'), 'index must be one of'),
+                         (lambda: Retriever(HashEncoder(64), ef_search=0), 'ef_search must be a positive integer')]:
+        with pytest.raises((DataError, ConfigError)) as e: call()
+        assert expect in one_line(e)
+
+def test_save_leaves_nothing_half_written(tmp_path, monkeypatch):
+    import faiss
+    r = hashed(); r.save(tmp_path/'ix'); before = {p.name: p.read_bytes() for p in (tmp_path/'ix').iterdir()}
+    def boom(*a): raise OSError('disk full')
+    monkeypatch.setattr(faiss, 'write_index', boom)
+    with pytest.raises(OSError): hashed('hnsw').save(tmp_path/'ix')                           # fails mid-save: the old folder stays as it was
+    with pytest.raises(OSError): r.save(tmp_path/'new')                                        # ... and a new one is not created
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['ix']
+    assert {p.name: p.read_bytes() for p in (tmp_path/'ix').iterdir()} == before
+    monkeypatch.undo()
+    (tmp_path/'mine').mkdir(); (tmp_path/'mine'/'notes.txt').write_text('keep me')
+    with pytest.raises(ConfigError, match='exists and holds files that are not a saved retriever'): r.save(tmp_path/'mine')
+    assert [p.name for p in (tmp_path/'mine').iterdir()] == ['notes.txt']
+    with pytest.raises(DataError, match='nothing to save'): Retriever(HashEncoder(8)).save(tmp_path/'empty')
+    assert not (tmp_path/'empty').exists()
+
+def test_cli_index_search(tmp_path, capsys):
+    out = tmp_path/'ix'
+    assert main(['index', str(TINY), '--output', str(out), '--index', 'ivf', '--keep-text']) == 0
+    assert capsys.readouterr().out.startswith(f'indexed 12 documents (ivf, 384-d, all-MiniLM-L6-v2) -> {out}')
+    assert sorted(p.name for p in out.iterdir()) == sorted(RETRIEVER_FILES)
+    assert main(['search', str(out), 'what do mice eat', '-k', '3']) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[0].split()[:3] == ['1', lines[0].split()[1], 'd7'] and 'Mice' in lines[0]
+    assert main(['search', str(out), 'what do mice eat', '-k', '2', '--json']) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res['query'] == 'what do mice eat' and [h['id'] for h in res['hits']][0] == 'd7' and res['hits'][0]['metadata']['text'].startswith('Mice')
+    jl = tmp_path/'docs.jsonl'; jl.write_text('{"id": "a", "text": "Cheese is made from milk."}\n{"text": "Trains run on rails."}\n')
+    assert main(['index', str(jl), '--output', str(tmp_path/'ix2'), '--index', 'hnsw']) == 0
+    assert main(['search', str(tmp_path/'ix2'), 'railway', '-k', '1', '--json']) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])['hits'][0]['id'] == '1'
+
+def test_cli_subprocess_and_help(tmp_path):
+    r = run_cli('index', TINY, '--output', tmp_path/'ix', '--index', 'hnsw')
+    assert r.returncode == 0, r.stderr[-2000:]
+    r = run_cli('search', tmp_path/'ix', 'what sails on the sea', '-k', '1', '--json')
+    assert r.returncode == 0 and json.loads(r.stdout)['hits'][0]['id'] == 'd6', r.stderr[-2000:]
+    for cmd, flags in (('index', ['--output', '--index', '--nprobe', '--ef-search']), ('search', ['-k', '--json'])):
+        h = run_cli(cmd, '--help')
+        assert h.returncode == 0 and 'example:' in h.stdout and f'embedtune {cmd} ' in h.stdout and all(f in h.stdout for f in flags)
+    h = run_cli('--help'); assert 'index' in h.stdout and 'search' in h.stdout
+
+@pytest.mark.parametrize('args,expect', [
+    (['index', 'NOPE/corpus.jsonl'], 'corpus.jsonl: file not found'),
+    (['index', '{tiny}', '--nprobe', '0'], '--nprobe must be a positive integer, got 0'),
+    (['index', '{tiny}', '--output', '{mine}'], 'exists and holds files that are not a saved retriever'),
+    (['search', '{tmp}/no_index', 'cats'], 'no_index: no such retriever folder'),
+    (['search', '{ix}', 'cats', '-k', '0'], '-k must be a positive integer, got 0'),
+    (['search', '{ix}', 'cats', '--model', '{tmp}/no_model'], 'no such model folder'),
+])
+def test_cli_errors(tmp_path, capsys, args, expect):
+    mine = tmp_path/'mine'; mine.mkdir(); (mine/'notes.txt').write_text('x')
+    ix = tmp_path/'ix'; hashed().save(ix)
+    args = [a.format(tiny=TINY, mine=mine, tmp=tmp_path, ix=ix).replace('NOPE', str(tmp_path/'nope')) for a in args]
+    if args[0] == 'index' and '--output' not in args: args += ['--output', str(tmp_path/'out')]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('embedtune: error:') and err.count('\n') == 1 and expect in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before and [p.name for p in mine.iterdir()] == ['notes.txt']
