@@ -102,6 +102,10 @@ def hash_texts(texts:list[str] # texts, order matters
     return h.hexdigest()
 
 # %% ../nbs/00_core.ipynb #4e5823d1
+def _umasked(mode:int)->int:
+    "`mode` less the process umask: what a plain `open()` / `mkdir()` would give."
+    m = os.umask(0); os.umask(m); return mode & ~m
+
 @contextmanager
 def atomic_write(path:str|Path # final path; written only if the block succeeds
                 ):
@@ -111,6 +115,7 @@ def atomic_write(path:str|Path # final path; written only if the block succeeds
     os.close(fd); tmp = Path(tmp)
     try:
         yield tmp
+        if tmp.exists(): tmp.chmod(_umasked(0o666))   # mkstemp makes it 0600: give it the mode a plain open() would
         os.replace(tmp, path)
     finally:
         if tmp.exists(): tmp.unlink()
@@ -319,6 +324,7 @@ def atomic_dir(path:str|Path # final folder; replaced only if the block succeeds
     tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent))
     try:
         yield tmp
+        tmp.chmod(_umasked(0o777))                        # mkdtemp makes it 0700
         old = path.with_name(f'.{path.name}.{os.getpid()}.old') if path.exists() else None
         if old: os.replace(path, old)
         os.replace(tmp, path)
