@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install check-deps outputs demo baselines diagnostics adapter test nbtest pytest check-sync readme check-readme lab clean
+.PHONY: install check-deps outputs demo baselines diagnostics adapter train-embed train-embed-tb eval-embed infer-embed test nbtest pytest check-sync readme check-readme lab clean
 
 install:  ## torch (pinned) when missing, then the package with dev extras; fails when pip fails; then imports every module
 	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0 2>&1 | { grep -v -e "is ignored" -e "Running pip as" || true; }
@@ -32,6 +32,29 @@ adapter: install  ## cached adapter: ablation + 3 seeds on SciFact, 3 seeds on W
 	$(PY) benchmarks/adapter_scifact.py --only wikiqa
 	@if $(PY) -c "import llama_index.finetuning" 2>/dev/null; then $(PY) benchmarks/adapter_vs_llamaindex.py; \
 	else echo 'adapter_vs_llamaindex: skipped (pip install -e ".[bench]" to run it)'; fi
+
+# the common flows, each one embedtune command; override the variables: make train-embed CONFIG=configs/default.yaml SET="dataset=my_folder"
+CONFIG ?= configs/demo_scifact.yaml
+SET ?=
+DATA ?= scifact
+MODEL ?=
+INDEX ?= runs/index_$(notdir $(DATA))
+QUERY ?= does vitamin D prevent fractures?
+LOGDIR ?= runs
+
+train-embed: install  ## fine-tune from a YAML config: make train-embed CONFIG=configs/default.yaml SET="dataset=my_beir_folder"
+	embedtune train $(CONFIG) $(foreach s,$(SET),--set $(s))
+
+train-embed-tb: install  ## the same with TensorBoard logs, then serves them (Ctrl-C stops it): make train-embed-tb CONFIG=...
+	embedtune train $(CONFIG) --set tensorboard=true $(foreach s,$(SET),--set $(s))
+	tensorboard --logdir $(LOGDIR)
+
+eval-embed: install  ## evaluate a model on a BEIR / STS folder: make eval-embed DATA=scifact MODEL=runs/x/final
+	embedtune eval $(DATA) $(if $(MODEL),--model $(MODEL))
+
+infer-embed: install  ## index a corpus with a model and search it: make infer-embed DATA=scifact MODEL=runs/x/final QUERY="..."
+	embedtune index $(DATA) $(if $(MODEL),--model $(MODEL)) --output $(INDEX)
+	embedtune search $(INDEX) "$(QUERY)" -k 5
 
 test: install check-deps nbtest pytest check-sync check-readme  ## everything CI runs
 	@echo "make test: all checks passed"
