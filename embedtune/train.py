@@ -11,7 +11,7 @@ from pathlib import Path
 
 import random
 from contextlib import ExitStack
-from .analysis import leakage
+from .analysis import leakage, normalise_text
 from .core import (Config, ConfigError, amp_flags, atomic_dir, check_writable, config_from_dict, data_path, get_device, make_manifest, read_config,
                             require, seed_everything, write_json)
 from .data import BeirData, DataError, beir_pair_rows, beir_pairs, holdout, load_beir, load_pairs, load_sts, slice_beir
@@ -247,6 +247,21 @@ def _sample(n:int, size:int|None, seed:int)->list|None:
     if not size or size >= n: return None
     return sorted(random.Random(seed).sample(range(n), size))
 
+def _without_dev(rows,            # a train_file's rows (anchor, positive[, negative])
+                 data:BeirData,   # the data, dev split carved out
+                 name:str,        # the file, for the message
+                 log=print):
+    """`rows` less those whose anchor is a dev question (same text once lower-cased and stripped of punctuation): the
+    dev split is carved from the train queries, and a file built from them (test-matched pairs, QA pairs) would
+    otherwise train on the very questions the keep-base decision is scored on."""
+    if 'dev' not in data.qrels: return rows
+    dev = {normalise_text(data.queries[q]) for q in data.qrels['dev'] if q in data.queries}
+    keep = [i for i, a in enumerate(rows['anchor']) if normalise_text(a) not in dev]
+    if len(keep) == len(rows): return rows
+    if log: log(f"[embedtune] {name}: left out {len(rows) - len(keep)} of {len(rows)} rows whose anchor is a dev question")
+    if not keep: raise DataError(f"{name}: every row's anchor is a dev question: nothing left to train on (set test_size: null, or train on other questions)")
+    return rows.select(keep)
+
 def stage_data(cfg:TrainConfig, # the stage's config
                data:BeirData,   # the loaded data (with its dev split carved out)
                model,           # the model (mines the negatives unless `mining_model` is set)
@@ -255,6 +270,7 @@ def stage_data(cfg:TrainConfig, # the stage's config
     "Training rows of a stage: pairs from the train qrels or `train_file`, sampled to `sample_size` *before* mining, plus mined negatives if it has a mining block."
     log = log or (lambda *a, **k: None)
     own = load_pairs(data_path(cfg.train_file, cfg.data_root)) if cfg.train_file else None
+    if own is not None: own = _without_dev(own, data, cfg.train_file, log)
     rows = own if own is not None else beir_pairs(data, cfg.train_split, cfg.min_relevance)
     keep = _sample(len(rows), cfg.sample_size, cfg.seed)
     if cfg.mining is None: return (rows if keep is None else rows.select(keep)), None
