@@ -17,8 +17,8 @@ from .models import load_model, load_scorer, model_name, resolve_model
 from .train import TrainConfig, _dev_data, _metrics, _per_query, _prepare, check_run, decide, train
 
 # %% auto #0
-__all__ = ['LADDER', 'SELECTION', 'ladder_order', 'TuneSettings', 'rung_config', 'run_ladder', 'ladder_table', 'check_tune',
-           'tune']
+__all__ = ['LADDER', 'SELECTION', 'ladder_order', 'TuneSettings', 'budget_clock', 'rung_config', 'run_ladder', 'ladder_table',
+           'check_tune', 'tune']
 
 # %% ../nbs/10a_tune.ipynb #fbf0f9be
 # name -> (what it tries, the config keys it sets); `lr_scale` multiplies the config's learning rate, `min_relevance: top`
@@ -50,7 +50,8 @@ def ladder_order(risk:dict,        # `false_negative_risk`'s result
 @dataclass
 class TuneSettings:
     "The `tune:` block of a training config: how `embedtune tune` searches."
-    budget_minutes: float = 45.0   # wall-clock budget of the ladder; a rung is not started when the time left is less than the rungs so far took on average
+    budget_minutes: float = 45.0   # budget of the ladder; a rung is not started when the time left is less than the rungs so far took on average
+    budget_clock: str = 'wall'     # wall: wall-clock time; cpu: the process's CPU time / torch threads (a busy shared CPU does not shrink the ladder; not for GPUs)
     rungs: list|None = None        # rung names to try, in order (None: all, ordered by the false-negative risk)
     rung_epochs: float = 1.0       # epochs of each rung
     checks_per_rung: int = 2       # dev evaluations per rung (the earlier ones can cut a rung short)
@@ -68,10 +69,21 @@ class TuneSettings:
         if s.budget_minutes <= 0: raise ConfigError(f"{source}: key 'tune.budget_minutes' must be > 0, got {s.budget_minutes}")
         if s.rung_epochs <= 0: raise ConfigError(f"{source}: key 'tune.rung_epochs' must be > 0, got {s.rung_epochs}")
         if s.checks_per_rung < 1: raise ConfigError(f"{source}: key 'tune.checks_per_rung' must be >= 1, got {s.checks_per_rung}")
+        if s.budget_clock not in ('wall', 'cpu'): raise ConfigError(f"{source}: key 'tune.budget_clock' must be 'wall' or 'cpu', got {s.budget_clock!r}")
         ladder_order({}, s.rungs) if s.rungs is not None else None
         return s
 
 # %% ../nbs/10a_tune.ipynb #f358856e
+def budget_clock(ts:TuneSettings # the tune settings (`budget_clock`: wall or cpu)
+                )->callable:
+    """The clock the budget is counted on, in seconds. `wall`: `time.time`. `cpu`: the process's CPU time divided by
+    torch's thread count: about the wall time the same work takes on an idle machine, so other jobs on a shared CPU
+    slow the ladder down instead of cutting it short. GPU work is not CPU time: keep `wall` on a GPU."""
+    if ts.budget_clock == 'wall': return time.time
+    import torch
+    n = max(1, torch.get_num_threads())
+    return lambda: time.process_time() / n
+
 def _cutoff(bar):
     "A trainer callback that records each dev check and stops the rung when check `k` (0-based) falls below `bar(k)`."
     from transformers import TrainerCallback
@@ -118,27 +130,28 @@ def run_ladder(cfg:TrainConfig,   # the user's config
                steps:int,         # optimizer steps per rung
                top_grade:int,     # the highest relevance grade of the train qrels
                out:Path,          # the ladder's folder
-               t0:float,          # when the tuning started (`time.time()`), for the budget
+               t0:float,          # when the tuning started, on `budget_clock(ts)`
                log=print          # progress messages
               )->list:
     "Train the rungs in `order` within the budget, cutting those clearly behind; one row per rung (status done, cut, or skipped)."
     # a check is compared with the same check of the rungs before (successive halving): a rung half-way through is not
     # held against another's end; the bar is the best of the base model and of those rungs at that check, minus the margin
-    rows, at = [], {}
+    rows, at, clock = [], {}, budget_clock(ts)
     for name in order:
-        took = [r['seconds'] for r in rows if r['status'] in ('done', 'cut')]
-        left = ts.budget_minutes * 60 - (time.time() - t0)
+        took = [r['budget_seconds'] for r in rows if r['status'] in ('done', 'cut')]
+        left = ts.budget_minutes * 60 - (clock() - t0)
         if left <= (statistics.fmean(took) if took else 0):
             rows.append(_row(name, 'skipped', reason=f"budget: {max(left, 0) / 60:.1f} min left"
                              + (f", a rung takes {statistics.fmean(took) / 60:.1f}" if took else ''))); continue
         log(f"[embedtune] tune: rung {name} — {LADDER[name][0]} ({steps} steps)")
-        cut, t = _cutoff(lambda k: max([base_dev] + at.get(k, [])) - ts.cut_margin), time.time()
+        cut, t, c = _cutoff(lambda k: max([base_dev] + at.get(k, [])) - ts.cut_margin), time.time(), clock()
         res = train(rung_config(cfg, name, ts, steps, top_grade, out), log=None, callbacks=[cut])
         dev = res['dev']['result']['ndcg@10']
         for k, (_, score) in enumerate(cut.checks): at.setdefault(k, []).append(score)
         rows.append(_row(name, 'cut' if cut.cut else 'done', dev_ndcg10=dev, change=dev - base_dev,
                          low=res['decision']['low'], high=res['decision']['high'], checks=cut.checks,
-                         steps=res['stages'][0]['steps'], seconds=round(time.time() - t, 1), model_dir=res['trained_model_dir']))
+                         steps=res['stages'][0]['steps'], seconds=round(time.time() - t, 1), budget_seconds=round(clock() - c, 1),
+                         model_dir=res['trained_model_dir']))
         log(f"[embedtune] tune: rung {name}: dev nDCG@10 {dev:.4f} ({dev - base_dev:+.4f} vs base)" + (f", cut at step {cut.cut}" if cut.cut else ''))
     return rows
 
@@ -196,7 +209,7 @@ def tune(config:TrainConfig|dict|str|Path, # a training config (YAML path, dict 
         )->dict:
     "Find the recipe on the user's data: estimate the false-negative risk, climb the ladder on the dev split within the budget, keep the best rung only if it beats the base on dev, report test once."
     log = log or (lambda *a, **k: None); t0 = time.time()
-    cfg, ts = _tune_settings(config)
+    cfg, ts = _tune_settings(config); clock = budget_clock(ts); c0 = clock()
     data, _, _, plan = _prepare(cfg)            # every input and setting checked before any encoding; the dev split carved out
     out = Path(cfg.output_dir); model = load_model(cfg.model, max_seq_length=cfg.max_seq_length)
     risk = false_negative_risk(data, model, cfg.train_split, ts.risk_queries, vote=ts.vote if ts.vote == 'bm25' else load_scorer(ts.vote),
@@ -208,7 +221,7 @@ def tune(config:TrainConfig|dict|str|Path, # a training config (YAML path, dict 
     base_sample = evaluate_beir(model, sample, 'dev', per_query=True)
     steps = _rung_steps(cfg, plan[0]['pairs'], ts)
     top_grade = max(r for docs in data.qrels[cfg.train_split].values() for r in docs.values())
-    rows = run_ladder(cfg, ts, order, base_sample['ndcg@10'], steps, top_grade, out/'rungs', t0, log)
+    rows = run_ladder(cfg, ts, order, base_sample['ndcg@10'], steps, top_grade, out/'rungs', c0, log)
     tried = [r for r in rows if 'dev_ndcg10' in r]
     win = max(tried, key=lambda r: r['dev_ndcg10']) if tried else None
     # the keep-base rule on the full dev split, for the best rung only (when it is ahead of the base on the sample)
@@ -236,6 +249,7 @@ def tune(config:TrainConfig|dict|str|Path, # a training config (YAML path, dict 
                dev=dict(baseline=_metrics(base_dev), result=_metrics(win_dev), significance={k: decision[k] for k in ('diff', 'low', 'high', 'p_value', 'n_queries')})
                    if decision else None,
                tuning=dict(risk=risk, order=order, rungs=rows, steps_per_rung=steps, budget_minutes=ts.budget_minutes,
+                           budget_clock=ts.budget_clock, budget_used_minutes=round((clock() - c0) / 60, 1),
                            dev_sample=dict(n_docs=len(sample.corpus), base_ndcg10=base_sample['ndcg@10']),
                            best_rung=win['rung'] if win else None, selection=SELECTION, settings=dataclasses.asdict(ts)),
                per_query_ndcg10={q: [round(v['ndcg@10'], 6), round(win_test['per_query'][q]['ndcg@10'], 6) if win_test else None]
