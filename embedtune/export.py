@@ -13,7 +13,7 @@ import numpy as np
 from .core import ConfigError, MANIFEST_PACKAGES, atomic_dir, check_writable, package_versions, write_json
 from .data import DataError
 from .encode import model_fingerprint
-from .models import ModelNotFoundError, has_lora, load_model, merge_lora, model_name
+from .models import ModelNotFoundError, has_lora, load_model, merge_lora, model_name, register_loader
 from fastcore.basics import patch
 
 # %% auto #0
@@ -229,6 +229,9 @@ class OnnxEncoder:
         "The graphs' sha256 as tensors: what `model_fingerprint` hashes (never equal to a torch model's weights)."
         import torch
         return {f'onnx/{f}': torch.tensor(list(bytes.fromhex(h)), dtype=torch.uint8) for f, h in sorted(self.manifest['sha256'].items())}
+
+# once this module is imported, `load_model(folder)` reads exported folders too: `embedtune eval --model`, the retriever, analyze
+register_loader(is_onnx_dir, lambda folder, device=None: OnnxEncoder(folder))
 
 # %% ../nbs/14_export.ipynb #fb39408b
 @patch

@@ -10,9 +10,9 @@ from pathlib import Path
 from .core import get_device
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'ModelNotFoundError', 'default_model_path', 'resolve_model', 'load_model', 'model_name',
-           'is_cross_encoder', 'load_cross_encoder', 'load_scorer', 'lora_targets', 'add_lora', 'has_lora',
-           'merge_lora', 'save_model', 'HashEncoder']
+__all__ = ['DEFAULT_MODEL', 'FOLDER_LOADERS', 'ModelNotFoundError', 'default_model_path', 'resolve_model', 'register_loader',
+           'load_model', 'model_name', 'is_cross_encoder', 'load_cross_encoder', 'load_scorer', 'lora_targets',
+           'add_lora', 'has_lora', 'merge_lora', 'save_model', 'HashEncoder']
 
 # %% ../nbs/02_models.ipynb #0cedb1e7
 DEFAULT_MODEL = 'all-MiniLM-L6-v2'
@@ -37,7 +37,7 @@ def resolve_model(name_or_path:str|Path|None=None # None/default name, a local f
     p = Path(name_or_path).expanduser()
     if p.exists():
         if not p.is_dir(): raise ModelNotFoundError(f"{p}: is a file; expected a model folder (with config.json or modules.json)")
-        if not any((p/f).exists() for f in ('modules.json', 'config.json')):
+        if not any((p/f).exists() for f in ('modules.json', 'config.json')) and not any(test(p) for test, _ in FOLDER_LOADERS):
             raise ModelNotFoundError(f"{p}: not a model folder; expected modules.json or config.json in it")
         return str(p.resolve())
     if str(name_or_path).startswith(('.', '/', '~')) or str(name_or_path).count('/') > 1:
@@ -57,6 +57,15 @@ def _load_offline(cls, ref:str, what:str, device, trust_remote_code:bool, hint:s
         how = "HF_HUB_OFFLINE=1 is set" if _offline() else "the hub could not be reached"
         raise ModelNotFoundError(f"{what} {ref!r} is not a local folder and not in the Hugging Face cache, and {how}; {hint}") from e
 
+FOLDER_LOADERS: list = []   # [(test(folder) -> bool, load(folder, device) -> encoder)] added by later modules
+
+def register_loader(test, # folder -> True when `load` reads it
+                    load  # (folder, device) -> an encoder with `encode`
+                   ):
+    """Teach `load_model` another kind of model folder. Later modules register theirs when imported (`embedtune.export`:
+    ONNX folders), so this module needs to import none of them."""
+    FOLDER_LOADERS.append((test, load))
+
 def load_model(name_or_path:str|Path|None=None, # None: packaged all-MiniLM-L6-v2; a folder; or a hub name
                device:str|None=None,            # device (default: cuda > mps > cpu)
                max_seq_length:int|None=None,    # override the model's max_seq_length
@@ -68,6 +77,8 @@ def load_model(name_or_path:str|Path|None=None, # None: packaged all-MiniLM-L6-v
     from transformers.utils import logging as hf_logging
     hf_logging.disable_progress_bar()     # a local load takes ~0.1 s: its bar would only clutter stderr (and error output)
     ref = resolve_model(name_or_path)
+    for test, load in FOLDER_LOADERS:
+        if Path(ref).is_dir() and test(Path(ref)): return load(Path(ref), device)
     if (Path(ref)/'adapter_config.json').exists(): return _load_adapter(Path(ref), device, max_seq_length, trust_remote_code, **kwargs)
     model = _load_offline(SentenceTransformer, ref, 'model', device, trust_remote_code,
                           f"pass a local model folder, or omit the model to use the packaged {DEFAULT_MODEL} "

@@ -153,9 +153,14 @@ def test_corrupt_files_on_load(fp32, tmp_path):
     (bad/MANIFEST).write_text('{"graph": ')
     with pytest.raises(DataError, match='not a valid export manifest'): OnnxEncoder(bad)
 
-def test_exported_folder_is_not_a_torch_model(fp32):
-    "`load_model` refuses the folder (no weights to build a random model from)."
-    with pytest.raises(ModelNotFoundError, match='not a model folder'): load_model(fp32)
+def test_exported_folder_loads_through_load_model_and_eval(fp32, tiny_beir, tmp_path):
+    "`load_model` reads an exported folder as an `OnnxEncoder` (registered by this module), so `embedtune eval --model` scores it like the torch model."
+    assert isinstance(load_model(fp32), OnnxEncoder)
+    a, b = tmp_path/'torch.json', tmp_path/'onnx.json'
+    from embedtune.cli import main as cli
+    assert cli(['eval', str(tiny_beir), '--output', str(a)]) == 0 and cli(['eval', str(tiny_beir), '--model', str(fp32), '--output', str(b)]) == 0
+    ra, rb = json.loads(a.read_text()), json.loads(b.read_text())
+    assert abs(ra['ndcg@10'] - rb['ndcg@10']) < 1e-3 and rb['model'] != ra['model']
 
 # --- the command line ---
 
