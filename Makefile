@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE ?= 1
 export TRANSFORMERS_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install check-deps outputs demo baselines diagnostics adapter train-embed train-embed-tb eval-embed infer-embed test nbtest pytest check-sync readme check-readme lab clean
+.PHONY: install check-deps outputs demo baselines diagnostics adapter train-embed train-embed-tb eval-embed infer-embed test nbtest nbexp pytest check-sync readme check-readme lab clean
 
 install:  ## torch (pinned) when missing, then the package with dev extras; fails when pip fails; then imports every module
 	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q torch==2.13.0 2>&1 | { grep -v -e "is ignored" -e "Running pip as" || true; }
@@ -56,7 +56,7 @@ infer-embed: install  ## index a corpus with a model and search it: make infer-e
 	embedtune index $(DATA) $(if $(MODEL),--model $(MODEL)) --output $(INDEX)
 	embedtune search $(INDEX) "$(QUERY)" -k 5
 
-test: install check-deps nbtest pytest check-sync check-readme  ## everything CI runs
+test: install check-deps nbtest nbexp pytest check-sync check-readme  ## everything CI runs
 	@echo "make test: all checks passed"
 
 check-deps:  ## every third-party import of the package, tests and benchmarks is declared in pyproject.toml (../shared/tools/check-deps)
@@ -64,6 +64,9 @@ check-deps:  ## every third-party import of the package, tests and benchmarks is
 
 nbtest:  ## execute every notebook in nbs/ (cells marked slow or gpu are skipped); their temp files (GBs of checkpoints) go to a folder removed afterwards
 	@t=$$(mktemp -d); TMPDIR=$$t nbdev-test --n-workers 2; rc=$$?; rm -rf $$t; exit $$rc
+
+nbexp:  ## execute every experiment notebook in embed_nbs/ at quick size (EMBEDTUNE_SIZE=quick: slices, a few steps; never writes results/), one at a time; their temp folders are removed afterwards
+	@t=$$(mktemp -d); TMPDIR=$$t EMBEDTUNE_SIZE=quick nbdev-test embed_nbs --n-workers 1 --timing; rc=$$?; rm -rf $$t; exit $$rc
 
 pytest:  ## pytest tests/ (exit code 5, no tests collected, is a failure); temp files in a folder removed afterwards
 	@t=$$(mktemp -d); TMPDIR=$$t $(PY) -m pytest tests/ -q --basetemp=$$t/pytest; rc=$$?; rm -rf $$t; \
