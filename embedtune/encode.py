@@ -4,16 +4,16 @@
 
 # %% ../nbs/03_encode.ipynb #6ec22bee
 from __future__ import annotations
-import ctypes, functools, hashlib, os, random, tempfile, threading, time
+import contextlib, ctypes, functools, hashlib, math, os, random, tempfile, threading, time
 from pathlib import Path
 
 import numpy as np
 
-from .core import atomic_write, cache_dir, hash_texts
+from .core import ConfigError, atomic_write, cache_dir, hash_texts
 
 # %% auto #0
 __all__ = ['ROLE_PROMPTS', 'model_fingerprint', 'batch_plan', 'token_lengths', 'auto_batch_tokens', 'tune_malloc', 'role_encoder',
-           'cache_path', 'encode', 'measure_peak', 'encode_probe']
+           'cache_path', 'check_devices', 'pool_runs', 'encode_pool', 'encode', 'measure_peak', 'encode_probe']
 
 # %% ../nbs/03_encode.ipynb #5efe6c79
 def _pipeline_signature(model)->str:
@@ -81,9 +81,11 @@ def token_lengths(model,          # a SentenceTransformer (or any encoder; witho
     return out
 
 # %% ../nbs/03_encode.ipynb #b979e792
-def auto_batch_tokens(model # the encoder (its device decides)
+def auto_batch_tokens(model,                  # the encoder (its device decides)
+                      devices:list|None=None  # or: the devices of a worker pool (`encode(..., devices=...)`)
                      )->int|None:
     "Default `max_batch_tokens`: 2048 on a CPU (cache-sized batches), None (only `batch_size` caps) on an accelerator."
+    if devices: return 2048 if all(str(d).split(':')[0] == 'cpu' for d in devices) else None
     dev = getattr(model, 'device', None)
     return 2048 if dev is None or getattr(dev, 'type', str(dev)) == 'cpu' else None
 
@@ -151,6 +153,70 @@ def cache_path(model,                   # the encoder
     "Where `encode` caches the embeddings of `texts` by `model` (it exists once they are cached)."
     return (folder or cache_dir('embeddings'))/f'{fingerprint or model_fingerprint(model)}{"-" + role if role else ""}-{hash_texts(list(texts))[:24]}.npy'
 
+# %% ../nbs/03_encode.ipynb #e5ad28b7
+def check_devices(devices # None, a device name, or a list of them: ['cpu', 'cpu'], ['cuda:0', 'cuda:1']
+                 )->list[str]|None:
+    "`devices` as a list of torch device names (None stays None); `ConfigError` for a name torch rejects or a GPU that is not there."
+    if devices is None: return None
+    if isinstance(devices, str): devices = [devices]
+    if not isinstance(devices, (list, tuple)) or not devices or not all(isinstance(d, str) and d.strip() for d in devices):
+        raise ConfigError(f"devices must be a non-empty list of device names like ['cpu', 'cpu'] or ['cuda:0', 'cuda:1'], got {devices!r}")
+    import torch
+    out = []
+    for d in (d.strip() for d in devices):
+        try: dev = torch.device(d)
+        except (RuntimeError, ValueError): raise ConfigError(f"devices: {d!r} is not a torch device name (e.g. 'cpu', 'cuda:0')") from None
+        if dev.type == 'cuda' and (not torch.cuda.is_available() or (dev.index or 0) >= torch.cuda.device_count()):
+            raise ConfigError(f"devices: {d!r} is not available here ({torch.cuda.device_count() if torch.cuda.is_available() else 0} CUDA devices)")
+        out.append(d)
+    return out
+
+def pool_runs(lengths,                 # token count of each text
+              batch_size:int=64,       # most texts in a batch
+              max_tokens:int|None=None # most padded tokens in a batch; None: no cap
+             )->list[tuple[np.ndarray, int]]:
+    "`[(indices, batch)]`: the texts longest first, cut into runs sharing one batch size (the token budget's, rounded down to a power of two; `batch_size` at most)."
+    lengths = np.asarray(lengths, dtype=np.int64); order = np.argsort(-lengths, kind='stable')
+    if not len(order): return []
+    if max_tokens is None: n = np.full(len(order), batch_size, np.int64)
+    else:
+        n = np.clip(max_tokens // np.maximum(1, lengths[order]), 1, batch_size)
+        n = np.where(n >= batch_size, batch_size, 2 ** np.floor(np.log2(n)).astype(np.int64))   # few distinct sizes: few pool calls
+    cuts = np.flatnonzero(np.diff(n)) + 1
+    return [(ix, int(n[s])) for ix, s in zip(np.split(order, cuts), np.r_[0, cuts])]
+
+@contextlib.contextmanager
+def encode_pool(model,             # a SentenceTransformer
+                devices:list[str]  # one worker process per device
+               ):
+    "sentence-transformers' multi-process pool over `devices` for a `with` block; CPU workers split this machine's cores (`OMP_NUM_THREADS`, unless set); the model returns to its device afterwards."
+    dev, n_cpu = getattr(model, 'device', None), sum(str(d).split(':')[0] == 'cpu' for d in devices)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else (os.cpu_count() or 1)
+    preset = os.environ.get('OMP_NUM_THREADS')
+    if preset is None and n_cpu: os.environ['OMP_NUM_THREADS'] = str(max(1, cores // n_cpu))   # read by each spawned worker's torch
+    try: pool = model.start_multi_process_pool(devices)   # moves the model to the CPU and shares its memory
+    finally:
+        if preset is None: os.environ.pop('OMP_NUM_THREADS', None)
+    try: yield pool
+    finally:
+        model.stop_multi_process_pool(pool)
+        if dev is not None and str(dev) != 'cpu' and callable(getattr(model, 'to', None)): model.to(dev)
+
+def _encode_pooled(model, texts:list[str], batch_size:int, max_tokens:int|None, progress:bool, fn, pool)->np.ndarray:
+    "`_encode_planned` through a worker pool: one pooled `fn` call per run of `pool_runs`, in chunks of whole batches (~4 per worker); input order."
+    from tqdm.auto import tqdm
+    lens = token_lengths(model, texts)
+    if lens is None: lens, max_tokens = np.array([len(t) for t in texts]), None   # no tokenizer: characters order the texts, no budget
+    workers, out = max(1, len(pool.get('processes', ()))), None
+    with tqdm(total=len(texts), desc='encode', disable=not progress, unit='text') as bar:
+        for ix, n in pool_runs(lens, batch_size, max_tokens):
+            chunk = n * max(1, math.ceil(len(ix) / (n * workers * 4)))
+            e = np.asarray(fn([texts[i] for i in ix], batch_size=n, pool=pool, chunk_size=chunk, normalize_embeddings=True,
+                              convert_to_numpy=True, show_progress_bar=False), np.float32).reshape(len(ix), -1)
+            if out is None: out = np.empty((len(texts), e.shape[1]), np.float32)
+            out[ix] = e; bar.update(len(ix))
+    return out
+
 # %% ../nbs/03_encode.ipynb #e1a15198
 def encode(model,                   # a SentenceTransformer or anything with its `encode`
            texts:list[str],         # texts to embed
@@ -160,32 +226,44 @@ def encode(model,                   # a SentenceTransformer or anything with its
            fingerprint:str|None=None, # precomputed `model_fingerprint(model)`
            chunk_size:int=50_000,   # texts encoded at a time; chunks are written to disk, so memory stays bounded
            max_batch_tokens:int|None|str='auto', # most padded tokens in a batch ('auto': `auto_batch_tokens`; None: no cap)
-           role:str|None=None       # 'query' / 'document': `encode_query` / `encode_document` when the model treats the sides differently (e.g. a query-only adapter)
+           role:str|None=None,      # 'query' / 'document': `encode_query` / `encode_document` when the model treats the sides differently (e.g. a query-only adapter)
+           devices:list[str]|None=None # several devices (['cpu', 'cpu'], ['cuda:0', 'cuda:1']): sentence-transformers' multi-process pool; one: the model moves there; None: where it is
           )->np.ndarray:
     "L2-normalised float32 embeddings of `texts`, cached on disk by model weights + texts (memory-mapped when large)."
     texts = list(texts)
+    devices = check_devices(devices)
+    if devices and len(devices) == 1:
+        if callable(getattr(model, 'to', None)): model.to(devices[0])
+        devices = None
+    if devices and not callable(getattr(model, 'start_multi_process_pool', None)):
+        raise ConfigError(f"devices={devices}: several devices need a SentenceTransformer (its start_multi_process_pool); {type(model).__name__} has none")
     if show_progress_bar is None: show_progress_bar = len(texts) > 1000
-    if max_batch_tokens == 'auto': max_batch_tokens = auto_batch_tokens(model)
+    if max_batch_tokens == 'auto': max_batch_tokens = auto_batch_tokens(model, devices)
     fn, role = role_encoder(model, role)
-    enc = lambda t: _encode_planned(model, t, batch_size, max_batch_tokens, show_progress_bar, fn)
-    if not cache and len(texts) <= chunk_size: return enc(texts)
-    folder = cache_dir('embeddings') if cache else Path(tempfile.mkdtemp(prefix='embedtune-enc-'))
-    path = cache_path(model, texts, fingerprint, folder, role)
-    if path.exists(): return np.load(path, mmap_mode='r' if len(texts) > chunk_size else None)
-    with atomic_write(path) as tmp:
-        if len(texts) <= chunk_size:
-            with open(tmp, 'wb') as f: np.save(f, enc(texts))
-        else:
-            first = enc(texts[:chunk_size])
-            out = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.float32, shape=(len(texts), first.shape[1]))
-            out[:chunk_size] = first; del first
-            for i in range(chunk_size, len(texts), chunk_size): out[i:i+chunk_size] = enc(texts[i:i+chunk_size])
-            out.flush(); del out
-    arr = np.load(path, mmap_mode='r' if len(texts) > chunk_size else None)
-    if not cache:   # the memory map stays readable after its file is unlinked (POSIX), so nothing is left on disk
-        try: path.unlink(); folder.rmdir()
-        except OSError: pass   # e.g. Windows keeps a mapped file: it then stays in the temp folder
-    return arr
+    with contextlib.ExitStack() as stack:
+        pool = []   # started on the first texts actually encoded (a cache hit starts nothing), shared by every chunk
+        def enc(t):
+            if not devices or not t: return _encode_planned(model, t, batch_size, max_batch_tokens, show_progress_bar, fn)
+            if not pool: pool.append(stack.enter_context(encode_pool(model, devices)))
+            return _encode_pooled(model, t, batch_size, max_batch_tokens, show_progress_bar, fn, pool[0])
+        if not cache and len(texts) <= chunk_size: return enc(texts)
+        folder = cache_dir('embeddings') if cache else Path(tempfile.mkdtemp(prefix='embedtune-enc-'))
+        path = cache_path(model, texts, fingerprint, folder, role)
+        if path.exists(): return np.load(path, mmap_mode='r' if len(texts) > chunk_size else None)
+        with atomic_write(path) as tmp:
+            if len(texts) <= chunk_size:
+                with open(tmp, 'wb') as f: np.save(f, enc(texts))
+            else:
+                first = enc(texts[:chunk_size])
+                out = np.lib.format.open_memmap(tmp, mode='w+', dtype=np.float32, shape=(len(texts), first.shape[1]))
+                out[:chunk_size] = first; del first
+                for i in range(chunk_size, len(texts), chunk_size): out[i:i+chunk_size] = enc(texts[i:i+chunk_size])
+                out.flush(); del out
+        arr = np.load(path, mmap_mode='r' if len(texts) > chunk_size else None)
+        if not cache:   # the memory map stays readable after its file is unlinked (POSIX), so nothing is left on disk
+            try: path.unlink(); folder.rmdir()
+            except OSError: pass   # e.g. Windows keeps a mapped file: it then stays in the temp folder
+        return arr
 
 # %% ../nbs/03_encode.ipynb #91870da5
 def _rss()->int|None:

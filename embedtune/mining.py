@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from .analysis import PairIndex, _latest, index_pairs, vote_rule   # the second opinion lives with the false-negative diagnostics
 from .core import Config, ConfigError, atomic_write, check_writable, config_from_dict, make_manifest, read_config, write_json
 from .data import BeirData, DataError, beir_pair_rows, to_dataset
-from .encode import encode, encode_probe, measure_peak, model_fingerprint
+from .encode import check_devices, encode, encode_probe, measure_peak, model_fingerprint
 from .search import Bm25, fuse, search
 
 # %% auto #0
@@ -325,6 +325,7 @@ def mine_hard_negatives(anchors:list[str],          # anchor texts (repeat an an
                         hybrid_weight:float=0.5,    # hybrid 'weighted': the dense share
                         batch_size:int=64,          # encode batch size
                         cache:bool=True,            # use the embedding cache
+                        devices:list|None=None,     # encode on these devices at once (`encode(..., devices=...)`; lists under 1,000 texts stay in this process)
                         seed:int=0,                 # seed of random sampling and random fill
                         show_progress:bool=True,    # progress bars on large corpora
                         extra_positives:dict|None=None, # anchor -> more positive texts of it: never its negatives, not mined for
@@ -345,8 +346,9 @@ def mine_hard_negatives(anchors:list[str],          # anchor texts (repeat an an
     Q = C = None
     if model is not None:
         fp = model_fingerprint(model) if cache else None
-        C = encode(model, idx.texts, batch_size, cache, show_progress_bar=show_progress and len(idx.texts) > 1000, fingerprint=fp)
-        Q = encode(model, idx.anchors, batch_size, cache, show_progress_bar=show_progress and len(idx.anchors) > 1000, fingerprint=fp)
+        pool = lambda texts: devices if len(texts) >= 1000 else None   # a worker pool takes seconds to start
+        C = encode(model, idx.texts, batch_size, cache, show_progress_bar=show_progress and len(idx.texts) > 1000, fingerprint=fp, devices=pool(idx.texts))
+        Q = encode(model, idx.anchors, batch_size, cache, show_progress_bar=show_progress and len(idx.anchors) > 1000, fingerprint=fp, devices=pool(idx.anchors))
     bm25 = Bm25(idx.texts) if (source in ('bm25', 'hybrid') or vote == 'bm25') else None
     S, I = candidates(source, k, idx.anchors, Q, C, bm25, index, fusion, hybrid_weight, show_progress)
     vote_fn = vote_rule(vote, idx, bm25, vote_ratio, batch_size, cache) if vote is not None else None
@@ -496,6 +498,7 @@ class MineConfig(Config):
     hybrid_weight: float = 0.5
     seed: int = 0
     batch_size: int = 64
+    devices: list|None = None        # encode the corpus on several devices at once, e.g. [cuda:0, cuda:1] or [cpu, cpu] (null: one process)
     output: str|None = None          # .jsonl or .parquet for the mined dataset
     audit: str|None = None           # .jsonl or .csv for the audit
     audit_per_query: int|None = 10   # audit rows kept per (anchor, drop reason); every drop is still counted (null: keep all)
@@ -526,6 +529,9 @@ class MineConfig(Config):
             try: check_selection(self.num_negatives, self.range_min, self.range_max, self.sampling_strategy)
             except ValueError as e: raise ConfigError(f"{source}: {e}") from None
         elif self.num_negatives < 1: raise ConfigError(f"{source}: key 'num_negatives' must be >= 1, got {self.num_negatives}")
+        if self.devices is not None:
+            try: check_devices(self.devices)
+            except ConfigError as e: raise ConfigError(f"{source}: key 'devices': {e}") from None
         if self.audit_per_query is not None and self.audit_per_query < 0:
             raise ConfigError(f"{source}: key 'audit_per_query' must be >= 0 or null, got {self.audit_per_query}")
         for k in ('max_score', 'min_score'):
@@ -556,7 +562,7 @@ class MineConfig(Config):
         "The keyword arguments of `mine_hard_negatives`."
         keys = ('source', 'num_negatives', 'range_min', 'range_max', 'max_score', 'min_score', 'margin', 'relative_margin',
                 'output_format', 'dup_threshold', 'vote_ratio', 'fill', 'index', 'fusion', 'hybrid_weight', 'seed', 'batch_size',
-                'audit_per_query')
+                'audit_per_query', 'devices')
         return {k: getattr(self, k) for k in keys} | dict(sampling_strategy=self.sampling_strategy)
 
 # %% ../nbs/08_mining.ipynb #f5ccd928

@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_retriever.ipynb #ede9f100
 from __future__ import annotations
-import argparse, json, math, os, warnings
+import argparse, json, math, os, re, shutil, tempfile, warnings, weakref
 from pathlib import Path
 from typing import NamedTuple
 
@@ -13,15 +13,20 @@ from fastcore.basics import patch
 
 from .core import ConfigError, atomic_dir, check_writable, data_path
 from .data import DataError, read_jsonl
-from .encode import encode, model_fingerprint
+from .encode import check_devices, encode, model_fingerprint
 from .models import load_model, model_name
 
 # %% auto #0
-__all__ = ['INDEX_KINDS', 'RETRIEVER_FILES', 'ivf_nlist', 'make_index', 'set_search_params', 'index_bytes', 'Hit',
-           'corpus_records', 'read_corpus', 'Retriever', 'add_index_args', 'add_search_args', 'cmd_index', 'cmd_search']
+__all__ = ['INDEX_KINDS', 'RETRIEVER_FILES', 'ivf_nlist', 'default_pq_m', 'make_index', 'set_search_params', 'index_parts',
+           'shard_list', 'index_bytes', 'estimate_index', 'Hit', 'corpus_records', 'read_corpus', 'Retriever',
+           'add_index_args', 'add_search_args', 'cmd_index', 'cmd_search']
 
 # %% ../nbs/13_retriever.ipynb #4d742cc7
-INDEX_KINDS = ('flat', 'ivf', 'hnsw')
+INDEX_KINDS = ('flat', 'ivf', 'hnsw', 'ivfpq')
+
+def _positive(**kw):
+    for k, v in kw.items():
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1): raise ConfigError(f"{k} must be a positive integer, got {v!r}")
 
 def ivf_nlist(n:int,               # vectors the index is trained on
               nlist:int|None=None  # cells asked for (default 4·√n)
@@ -29,12 +34,19 @@ def ivf_nlist(n:int,               # vectors the index is trained on
     "IVF cells: `nlist` (default 4·√n), capped so every cell gets ≥ 39 training vectors (FAISS's minimum); at least 1."
     return max(1, min(nlist or int(4 * math.sqrt(n)), n // 39))
 
+def default_pq_m(dim:int # vector size
+                )->int:
+    "Default PQ sub-quantisers for `dim`: the largest divisor of `dim` not above dim / 8 (48 for 384-d: 8 dimensions each)."
+    return max(m for m in range(1, max(1, dim // 8) + 1) if dim % m == 0)
+
 def make_index(X:np.ndarray,            # vectors like those to be indexed (n, d), normalised; IVF trains on them
-               kind:str='flat',          # 'flat', 'ivf' or 'hnsw'
+               kind:str='flat',          # 'flat', 'ivf', 'hnsw' or 'ivfpq'
                nlist:int|None=None,      # IVF: cells (default `ivf_nlist(len(X))`)
                M:int=32,                 # HNSW: links per vector
                ef_construction:int=80,   # HNSW: candidates while building
-               seed:int=0                # IVF: seed of the training sample and of k-means
+               seed:int=0,               # IVF: seed of the training sample and of k-means
+               m:int|None=None,          # IVF-PQ: sub-quantisers, a divisor of the dimension (default `default_pq_m(d)`)
+               nbits:int=8               # IVF-PQ: bits per sub-quantiser code (fewer on tiny corpora: 2^nbits <= n)
               ):
     "An empty FAISS inner-product index of `kind` for vectors like `X` (IVF: already trained)."
     import faiss
@@ -44,10 +56,18 @@ def make_index(X:np.ndarray,            # vectors like those to be indexed (n, d
     if kind == 'hnsw':
         ix = faiss.IndexHNSWFlat(d, M, faiss.METRIC_INNER_PRODUCT); ix.hnsw.efConstruction = ef_construction
         return ix
-    nl = ivf_nlist(len(X), nlist)
-    ix = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nl, faiss.METRIC_INNER_PRODUCT)
+    nl = ivf_nlist(len(X), nlist); take = 256 * nl   # k-means needs no more
+    if kind == 'ivf': ix = faiss.IndexIVFFlat(faiss.IndexFlatIP(d), d, nl, faiss.METRIC_INNER_PRODUCT)
+    else:
+        m = m or default_pq_m(d)
+        if d % m: raise ConfigError(f"pq_m={m} must divide the dimension {d}")
+        if not 1 <= nbits <= 16: raise ConfigError(f"nbits must be between 1 and 16, got {nbits}")
+        nbits = max(1, min(nbits, int(math.log2(len(X)))))
+        ix = faiss.IndexIVFPQ(faiss.IndexFlatIP(d), d, nl, m, nbits, faiss.METRIC_INNER_PRODUCT)
+        ix.pq.cp.seed, ix.pq.cp.min_points_per_centroid = seed, 1
+        take = max(take, 256 * 2 ** nbits)   # each codebook's k-means: FAISS's default of at most 256 vectors a centroid
     ix.cp.seed, ix.cp.min_points_per_centroid = seed, 1   # `ivf_nlist` already keeps ≥ 39 vectors a cell where it can; tiny corpora get 1 cell, without FAISS's warning
-    take = np.sort(np.random.default_rng(seed).choice(len(X), min(len(X), 256 * nl), replace=False))   # k-means needs no more
+    take = np.sort(np.random.default_rng(seed).choice(len(X), min(len(X), take), replace=False))
     ix.train(np.ascontiguousarray(X[take], dtype=np.float32))
     return ix
 
@@ -56,15 +76,63 @@ def set_search_params(index,                 # a FAISS index from `make_index` (
                       ef_search:int|None=None # HNSW: beam width of the search
                      ):
     "Set the search-time knobs that apply to `index` (others are ignored); returns `index`."
-    if nprobe is not None and hasattr(index, 'nprobe'): index.nprobe = max(1, min(nprobe, index.nlist))
-    if ef_search is not None and hasattr(index, 'hnsw'): index.hnsw.efSearch = ef_search
+    for ix in index_parts(index):
+        if nprobe is not None and hasattr(ix, 'nprobe'): ix.nprobe = max(1, min(nprobe, ix.nlist))
+        if ef_search is not None and hasattr(ix, 'hnsw'): ix.hnsw.efSearch = ef_search
     return index
+
+def index_parts(index # a FAISS index, an `IndexShards` of them, or an `IndexIDMap` around one
+               )->list:
+    "The plain indexes inside `index` (each shard's, unwrapped from its id map); `[index]` for a plain one."
+    import faiss
+    ix = faiss.downcast_index(index)
+    if isinstance(ix, faiss.IndexShards): return [p for i in range(ix.count()) for p in index_parts(ix.at(i))]
+    if isinstance(ix, (faiss.IndexIDMap, faiss.IndexIDMap2)): return index_parts(ix.index)
+    return [ix]
+
+def shard_list(index # an `IndexShards` or a plain index
+              )->list:
+    "The shards of `index` (downcast), or `[index]` when it is not sharded."
+    import faiss
+    ix = faiss.downcast_index(index)
+    return [faiss.downcast_index(ix.at(i)) for i in range(ix.count())] if isinstance(ix, faiss.IndexShards) else [index]
 
 def index_bytes(index # a FAISS index
                )->int:
-    "Size of `index` as written to disk (`faiss.serialize_index`)."
+    "Size of `index` as written to disk (`faiss.serialize_index`; shards summed; on-disk inverted lists not counted)."
     import faiss
-    return int(faiss.serialize_index(index).size)
+    return sum(int(faiss.serialize_index(s).size) for s in shard_list(index))
+
+# %% ../nbs/13_retriever.ipynb #990a38c4
+def estimate_index(n_docs:int,                 # vectors to index
+                   dim:int=384,                # vector size
+                   memory_gb:float|None=None,  # RAM one machine can give the index (GB = 1e9 bytes); None: no limit
+                   M:int=32,                   # HNSW links per vector
+                   pq_m:int|None=None,         # IVF-PQ sub-quantisers (default `default_pq_m(dim)`)
+                   nbits:int=8,                # IVF-PQ bits per code
+                   nlist:int|None=None,        # IVF cells (default `ivf_nlist(n_docs)`)
+                   headroom:float=0.8          # share of `memory_gb` the index may fill
+                  )->dict:
+    "Bytes of each index kind for `n_docs` vectors (as serialized = in RAM when loaded), vectors per GB, shards needed under `memory_gb`, and a recommendation."
+    _positive(n_docs=n_docs, dim=dim, M=M, pq_m=pq_m, nbits=nbits, nlist=nlist)
+    n, nl, m = n_docs, ivf_nlist(n_docs, nlist), pq_m or default_pq_m(dim)
+    nb = max(1, min(nbits, int(math.log2(n))))
+    head = 400   # headers, list sizes' framing: measured < 400 bytes
+    b = dict(flat=n * dim * 4 + head,
+             hnsw=n * (dim * 4 + 4 * (2 * M + M / (M - 1)) + 12) + head,
+             ivf=n * (dim * 4 + 8) + nl * (dim * 4 + 8) + head,
+             ivfpq=n * (math.ceil(m * nb / 8) + 8) + nl * (dim * 4 + 8) + dim * 2 ** nb * 4 + head)
+    b = {k: int(v) for k, v in b.items()}
+    budget = None if memory_gb is None else headroom * memory_gb * 1e9
+    shards = None if budget is None else {k: max(1, math.ceil(v / budget)) for k, v in b.items()}
+    fits = lambda k: budget is None or b[k] <= budget
+    if n <= 100_000 and fits('flat'): rec, why = 'flat', 'up to 100k documents exact search is fast enough (~10 ms a query on one core)'
+    elif (k := next((k for k in ('hnsw', 'ivf', 'ivfpq') if fits(k)), None)): rec, why = k, ('the best recall for the time that fits' if k == 'hnsw' else f'the first kind that fits (hnsw needs {b["hnsw"] / 1e9:.1f} GB)')
+    else: rec, why = 'ivfpq', f'nothing fits one machine: ivfpq over {shards["ivfpq"]} shards of ≤ {headroom:.0%} of {memory_gb} GB'
+    if rec == 'ivfpq': why += '; its compressed scores cost recall (re-rank its top 100 with the full vectors, e.g. from disk)'
+    if rec in ('ivf', 'ivfpq') and shards: why += f"; or hnsw over {shards['hnsw']} shards for better recall"
+    return dict(n_docs=n, dim=dim, bytes=b, vectors_per_gb={k: int(n * 1e9 / v) for k, v in b.items()}, shards=shards,
+                recommend=rec, recommend_shards=1 if shards is None else shards[rec], reason=why)
 
 # %% ../nbs/13_retriever.ipynb #86021b7e
 class Hit(NamedTuple):
@@ -110,10 +178,6 @@ def read_corpus(path:str|Path,                # a BEIR folder (its corpus.jsonl)
     return out
 
 # %% ../nbs/13_retriever.ipynb #00bfc15e
-def _positive(**kw):
-    for k, v in kw.items():
-        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1): raise ConfigError(f"{k} must be a positive integer, got {v!r}")
-
 def _model_ref(model)->str:
     "How the manifest names `model`: an absolute folder path, or the name it was loaded by."
     name = model_name(model)
@@ -129,31 +193,83 @@ def _dim(model)->int|None:
 class Retriever:
     "Dense retrieval over a FAISS index: documents encoded on the document side, queries on the query side; `save` / `load` a folder."
     def __init__(self, model=None,               # a loaded model, a model folder or name (`load_model`), or None: the packaged default
-                 index:str='flat',               # 'flat' (exact), 'ivf' or 'hnsw'
+                 index:str='flat',               # 'flat' (exact), 'ivf', 'hnsw' or 'ivfpq' (compressed)
                  nlist:int|None=None,            # IVF: cells (default 4·√n of the first documents indexed)
                  nprobe:int=64,                  # IVF: cells searched per query
                  M:int=32,                       # HNSW: links per vector
                  ef_construction:int=80,         # HNSW: candidates while building
                  ef_search:int=128,              # HNSW: beam width of a search (at least k)
+                 pq_m:int|None=None,             # IVF-PQ: sub-quantisers (default dim / 8)
+                 nbits:int=8,                    # IVF-PQ: bits per code
+                 shards:int=1,                   # split the vectors over this many FAISS indexes (`IndexShards`), saved as one file each
+                 on_disk:bool=False,             # IVF kinds: inverted lists in a memory-mapped file (FAISS `OnDiskInvertedLists`), not in RAM
                  batch_size:int=64,              # encode batch size
                  cache:bool=True,                # cache the document embeddings (`encode`)
-                 keep_text:bool=False):          # keep each document's text in its metadata
+                 keep_text:bool=False,           # keep each document's text in its metadata
+                 devices:list[str]|None=None):   # encode the documents on these devices at once (`encode(..., devices=...)`), e.g. ['cuda:0', 'cuda:1']
         if index not in INDEX_KINDS: raise ConfigError(f"index must be one of {list(INDEX_KINDS)}, got {index!r}")
-        _positive(nlist=nlist, nprobe=nprobe, M=M, ef_construction=ef_construction, ef_search=ef_search, batch_size=batch_size)
+        _positive(nlist=nlist, nprobe=nprobe, M=M, ef_construction=ef_construction, ef_search=ef_search, batch_size=batch_size, pq_m=pq_m, nbits=nbits, shards=shards)
+        if on_disk and index not in ('ivf', 'ivfpq'): raise ConfigError(f"on_disk needs an IVF index ('ivf' or 'ivfpq'), got {index!r}")
+        self.devices = check_devices(devices)
         self.model = load_model(model) if model is None or isinstance(model, (str, Path)) else model
         self.kind, self.nlist, self.nprobe, self.M, self.ef_construction, self.ef_search = index, nlist, nprobe, M, ef_construction, ef_search
+        self.pq_m, self.nbits, self.shards, self.on_disk = pq_m, nbits, shards, on_disk
         self.batch_size, self.cache, self.keep_text = batch_size, cache, keep_text
-        self.index, self.ids, self.metadata, self._known = None, [], [], set()
+        self.index, self.ids, self.metadata, self._known, self._lists_dir = None, [], [], set(), None
 
     def get_config_dict(self)->dict:
         "The settings that shape the index and its search."
         return dict(index=self.kind, nlist=self.nlist, nprobe=self.nprobe, M=self.M, ef_construction=self.ef_construction,
-                    ef_search=self.ef_search, batch_size=self.batch_size, keep_text=self.keep_text)
+                    ef_search=self.ef_search, pq_m=self.pq_m, nbits=self.nbits, shards=self.shards, on_disk=self.on_disk,
+                    batch_size=self.batch_size, keep_text=self.keep_text)
 
     def __len__(self): return len(self.ids)
     def __repr__(self): return f"Retriever({len(self)} docs, {self.kind}, model={_model_ref(self.model)!r})"
 
 # %% ../nbs/13_retriever.ipynb #47775e87
+@patch
+def _new_index(self:Retriever, E:np.ndarray):
+    "The empty trained index for vectors like `E`: one, or `shards` copies of it (each in an id map) in an `IndexShards`; IVF lists on disk if asked."
+    import faiss
+    base = make_index(E, self.kind, self.nlist, self.M, self.ef_construction, m=self.pq_m, nbits=self.nbits)
+    index = base if self.shards == 1 else _sharded([faiss.IndexIDMap(faiss.clone_index(base)) for _ in range(self.shards)])
+    if self.on_disk:
+        self._lists_dir = tempfile.mkdtemp(prefix='embedtune-ivf-')   # copied beside the index by `save`; removed with the retriever
+        weakref.finalize(self, shutil.rmtree, self._lists_dir, True)
+        for n, ivf in enumerate(index_parts(index)): _lists_to_disk(ivf, Path(self._lists_dir)/_file('ivfdata', n, self.shards))
+    return index
+
+@patch
+def _own_lists(self:Retriever):
+    "Move an index loaded with on-disk lists onto a private copy of its files, so adding documents leaves the saved folder as it was."
+    import faiss
+    shards = shard_list(self.index)
+    self._lists_dir = tempfile.mkdtemp(prefix='embedtune-ivf-'); weakref.finalize(self, shutil.rmtree, self._lists_dir, True)
+    d, parts = Path(self._lists_dir), []
+    for n, (s, ivf) in enumerate(zip(shards, index_parts(self.index))):
+        shutil.copyfile(faiss.downcast_InvertedLists(ivf.invlists).filename, d/_file('ivfdata', n, len(shards)))
+        faiss.write_index(s, str(d/_file('faiss', n, len(shards))))
+        parts.append(faiss.read_index(str(d/_file('faiss', n, len(shards))), faiss.IO_FLAG_ONDISK_SAME_DIR))
+    self.index = set_search_params(_sharded(parts), self.nprobe, self.ef_search)
+
+def _sharded(parts:list):
+    "One index searching `parts` together (`IndexShards`, ids as stored), or the only part."
+    import faiss
+    if len(parts) == 1: return parts[0]
+    index = faiss.IndexShards(parts[0].d, False, False)   # not threaded; ids as added (positions), not per shard
+    for p in parts: index.add_shard(p)                     # faiss's Python wrapper keeps the shards alive with the index
+    return index
+
+def _file(ext:str, n:int, shards:int)->str:
+    "`index.faiss` / `index.ivfdata`, or `index.N.faiss` / `index.N.ivfdata` for shard N of several."
+    return f'index.{ext}' if shards == 1 else f'index.{n}.{ext}'
+
+def _lists_to_disk(ivf, path:Path):
+    "Give the empty IVF index `ivf` inverted lists in a memory-mapped file at `path` (FAISS `OnDiskInvertedLists`)."
+    import faiss
+    il = faiss.OnDiskInvertedLists(ivf.nlist, ivf.code_size, str(path))
+    ivf.replace_invlists(il, True); il.this.disown()   # the index owns (and frees) the lists
+
 @patch
 def index_documents(self:Retriever, docs,            # texts, id -> text, a BEIR corpus or records (see `corpus_records`)
                     show_progress:bool|None=None     # progress bars (default: more than 1000 documents)
@@ -163,13 +279,16 @@ def index_documents(self:Retriever, docs,            # texts, id -> text, a BEIR
     ids, texts, meta = corpus_records(docs)
     if dup := next((i for i in ids if i in self._known), None): raise DataError(f"document id {dup!r} is already indexed")
     if show_progress is None: show_progress = len(texts) > 1000
-    E = encode(self.model, texts, batch_size=self.batch_size, cache=self.cache, show_progress_bar=show_progress, role='document')
-    if self.index is None: self.index = make_index(E, self.kind, self.nlist, self.M, self.ef_construction)
-    elif E.shape[1] != self.index.d: raise ConfigError(f"the model embeds in {E.shape[1]} dimensions but the index holds {self.index.d}")
+    E = encode(self.model, texts, batch_size=self.batch_size, cache=self.cache, show_progress_bar=show_progress, role='document', devices=self.devices)
+    if self.index is None: self.index = self._new_index(E)
+    elif self.on_disk and self._lists_dir is None: self._own_lists()   # loaded from a folder: never write into it
+    if E.shape[1] != self.index.d: raise ConfigError(f"the model embeds in {E.shape[1]} dimensions but the index holds {self.index.d}")
     set_search_params(self.index, self.nprobe, self.ef_search)
-    step = 10_000
+    step, start = 10_000, len(self.ids)
     for i in tqdm(range(0, len(E), step), desc='index', disable=not show_progress, unit_scale=step):
-        self.index.add(np.ascontiguousarray(E[i:i+step], dtype=np.float32))
+        x = np.ascontiguousarray(E[i:i+step], dtype=np.float32)
+        if self.shards > 1: self.index.add_with_ids(x, np.arange(start + i, start + i + len(x), dtype=np.int64))   # split evenly over the shards
+        else: self.index.add(x)
     if self.keep_text: meta = [dict(m, text=t) for m, t in zip(meta, texts)]
     self.ids += ids; self.metadata += meta; self._known.update(ids)
     return self
@@ -183,7 +302,7 @@ def _search(self:Retriever, queries:list, k:int)->tuple[np.ndarray, np.ndarray]:
     Q = encode(self.model, list(queries), batch_size=self.batch_size, cache=False, show_progress_bar=False, role='query')
     if Q.shape[1] != self.index.d: raise ConfigError(f"the model embeds queries in {Q.shape[1]} dimensions but the index holds {self.index.d}")
     k = min(k, self.index.ntotal)
-    if hasattr(self.index, 'hnsw'): self.index.hnsw.efSearch = max(self.ef_search, k)   # the beam must hold k results
+    set_search_params(self.index, ef_search=max(self.ef_search, k))   # the beam must hold k results
     return self.index.search(np.ascontiguousarray(Q, dtype=np.float32), k)
 
 @patch
@@ -218,13 +337,14 @@ def batch_retrieve(self:Retriever, queries:list[str], # query texts
     return out
 
 # %% ../nbs/13_retriever.ipynb #99140c7c
-RETRIEVER_FILES = ('retriever.json', 'ids.json', 'index.faiss')
+RETRIEVER_FILES = ('retriever.json', 'ids.json', 'index.faiss')   # + index.N.faiss per shard, index[.N].ivfdata for on-disk lists
 _FORMAT = 'embedtune-retriever'
+_OURS = re.compile(r'(retriever|ids)\.json|index(\.\d+)?\.(faiss|ivfdata)')
 
 def _check_output(path, what:str)->Path:
     "`path` once it is sure that writing a retriever there destroys nothing else: new, empty, or holding only a retriever's files."
     path = Path(path).expanduser()
-    if path.is_dir() and any(p.name not in RETRIEVER_FILES for p in path.iterdir()):
+    if path.is_dir() and any(not _OURS.fullmatch(p.name) for p in path.iterdir()):
         raise ConfigError(f"{what} {str(path)!r} exists and holds files that are not a saved retriever's; choose a new or empty folder")
     return check_writable(path, what, folder=True)
 
@@ -239,8 +359,11 @@ def save(self:Retriever, path:str|Path # output folder (created; replaced when i
     _check_output(path, 'output folder')
     manifest = dict(format=_FORMAT, version=1, embedtune=__version__, model=_model_ref(self.model), fingerprint=model_fingerprint(self.model),
                     dim=int(self.index.d), n_docs=len(self.ids), config=self.get_config_dict())
+    shards = shard_list(self.index)
     with atomic_dir(path) as tmp:
-        faiss.write_index(self.index, str(tmp/'index.faiss'))
+        for n, s in enumerate(shards): faiss.write_index(s, str(tmp/_file('faiss', n, len(shards))))
+        for n, ivf in enumerate(index_parts(self.index) if self.on_disk else []):   # the lists' file, beside its index
+            shutil.copyfile(faiss.downcast_InvertedLists(ivf.invlists).filename, tmp/_file('ivfdata', n, len(shards)))
         (tmp/'ids.json').write_text(json.dumps(dict(ids=self.ids, metadata=self.metadata), ensure_ascii=False, default=str))
         (tmp/'retriever.json').write_text(json.dumps(manifest, indent=2) + '\n')
     return path
@@ -263,19 +386,25 @@ def load(cls:Retriever, path:str|Path,  # a folder written by `save`
     if not path.is_dir(): raise DataError(f"{path}: no such retriever folder")
     man = _read_json(path/'retriever.json', 'the manifest')
     if man.get('format') != _FORMAT or not isinstance(man.get('config'), dict): raise DataError(f"{path/'retriever.json'}: not an embedtune retriever manifest")
-    if bad := set(overrides) - {'nprobe', 'ef_search', 'batch_size'}: raise ConfigError(f"load: unknown settings {sorted(bad)}; expected nprobe, ef_search, batch_size")
+    if bad := set(overrides) - {'nprobe', 'ef_search', 'batch_size', 'devices'}: raise ConfigError(f"load: unknown settings {sorted(bad)}; expected nprobe, ef_search, batch_size, devices")
     idm = _read_json(path/'ids.json', 'the ids file')
     ids, meta = idm.get('ids'), idm.get('metadata')
     if not isinstance(ids, list) or not isinstance(meta, list) or len(ids) != len(meta) or not all(isinstance(i, str) for i in ids):
         raise DataError(f"{path/'ids.json'}: corrupt (expected lists 'ids' (strings) and 'metadata' of equal length); save the retriever again")
-    ip = path/'index.faiss'
-    if not ip.is_file(): raise DataError(f"{ip}: missing; expected the FAISS index written by Retriever.save")
-    try: index = faiss.read_index(str(ip))
-    except RuntimeError: raise DataError(f"{ip}: corrupt FAISS index (faiss.read_index failed); save the retriever again") from None
-    if index.ntotal != len(ids): raise DataError(f"{path/'ids.json'}: {len(ids)} ids for {index.ntotal} vectors in {ip.name}; save the retriever again")
+    n_sh, on_disk = man['config'].get('shards') or 1, bool(man['config'].get('on_disk'))
+    parts = []
+    for n in range(n_sh):
+        ip = path/_file('faiss', n, n_sh)
+        if not ip.is_file(): raise DataError(f"{ip}: missing; expected the FAISS index written by Retriever.save")
+        if on_disk and not (path/_file('ivfdata', n, n_sh)).is_file(): raise DataError(f"{path/_file('ivfdata', n, n_sh)}: missing; expected the on-disk inverted lists written by Retriever.save")
+        try: parts.append(faiss.read_index(str(ip), faiss.IO_FLAG_ONDISK_SAME_DIR))   # on-disk lists: memory-mapped from this folder
+        except RuntimeError: raise DataError(f"{ip}: corrupt FAISS index (faiss.read_index failed); save the retriever again") from None
+    index = _sharded(parts)
+    if index.ntotal != len(ids): raise DataError(f"{path/'ids.json'}: {len(ids)} ids for {index.ntotal} vectors in {ip.name if n_sh == 1 else f'{n_sh} shards'}; save the retriever again")
     if index.d != man.get('dim'): raise DataError(f"{ip}: {index.d}-dimensional, the manifest says {man.get('dim')}")
     cfg = {**man['config'], **overrides}; cfg.pop('keep_text', None)
-    r = cls(model if model is not None else man['model'], **{k: cfg[k] for k in ('index', 'nlist', 'nprobe', 'M', 'ef_construction', 'ef_search', 'batch_size') if k in cfg},
+    r = cls(model if model is not None else man['model'], **{k: cfg[k] for k in ('index', 'nlist', 'nprobe', 'M', 'ef_construction', 'ef_search', 'pq_m', 'nbits',
+                                                                             'shards', 'on_disk', 'batch_size', 'devices') if k in cfg},
             keep_text=man['config'].get('keep_text', False))
     if (d := _dim(r.model)) is not None and d != index.d: raise ConfigError(f"the model embeds in {d} dimensions but {ip} holds {index.d}-dimensional vectors")
     if man.get('fingerprint') and model_fingerprint(r.model) != man['fingerprint']:
@@ -286,7 +415,8 @@ def load(cls:Retriever, path:str|Path,  # a folder written by `save`
 # %% ../nbs/13_retriever.ipynb #541fbdf0
 _INDEX_EXAMPLE = """example:
   embedtune index scifact --output scifact_index --index hnsw
-  embedtune index docs.jsonl --model runs/scifact/final --output my_index --index ivf --nprobe 32"""
+  embedtune index docs.jsonl --model runs/scifact/final --output my_index --index ivf --nprobe 32
+  embedtune index big.jsonl --output big_index --index ivfpq --shards 4 --on-disk --devices cuda:0 cuda:1"""
 _SEARCH_EXAMPLE = """example:
   embedtune search scifact_index "do statins lower the risk of dementia" -k 5
   embedtune search my_index "query text" --json"""
@@ -298,12 +428,17 @@ def add_index_args(p:argparse.ArgumentParser # the `index` subparser
     p.add_argument('corpus', help='a BEIR folder (its corpus.jsonl) or a JSONL of {"id"?, "title"?, "text"}; relative to $EMBEDTUNE_DATA or absolute')
     p.add_argument('--model', default=None, help='model folder or name (default: packaged all-MiniLM-L6-v2; nothing is downloaded)')
     p.add_argument('--output', required=True, help='folder to write (replaced only when it holds a saved retriever)')
-    p.add_argument('--index', default='flat', choices=INDEX_KINDS, help='flat: exact; ivf: clustered cells; hnsw: graph (default flat)')
+    p.add_argument('--index', default='flat', choices=INDEX_KINDS, help='flat: exact; ivf: clustered cells; hnsw: graph; ivfpq: cells + compressed vectors (default flat)')
     p.add_argument('--nlist', type=int, default=None, help='ivf: cells (default 4·sqrt(n))')
     p.add_argument('--nprobe', type=int, default=64, help='ivf: cells searched per query (default 64)')
     p.add_argument('--hnsw-m', type=int, default=32, help='hnsw: links per vector (default 32)')
     p.add_argument('--ef-construction', type=int, default=80, help='hnsw: candidates while building (default 80)')
     p.add_argument('--ef-search', type=int, default=128, help='hnsw: beam width of a search (default 128)')
+    p.add_argument('--pq-m', type=int, default=None, help='ivfpq: sub-quantisers, a divisor of the dimension (default dim/8)')
+    p.add_argument('--nbits', type=int, default=8, help='ivfpq: bits per sub-quantiser code (default 8)')
+    p.add_argument('--shards', type=int, default=1, help='split the index into this many FAISS indexes, one file each (default 1)')
+    p.add_argument('--on-disk', action='store_true', help='ivf/ivfpq: keep the inverted lists in a memory-mapped file, not in RAM')
+    p.add_argument('--devices', nargs='+', default=None, help='encode on these devices at once, one process each (e.g. cuda:0 cuda:1, or cpu cpu)')
     p.add_argument('--batch-size', type=int, default=64, help='encode batch size')
     p.add_argument('--keep-text', action='store_true', help='store each document text with its hit (shown by `embedtune search`)')
     p.add_argument('--no-cache', action='store_true', help='do not read or write the embedding cache')
@@ -328,13 +463,17 @@ def cmd_index(a # parsed arguments of `embedtune index`
              )->int:
     "`embedtune index`: read the corpus, encode, build, save (every argument and the output are checked before encoding)."
     _positive(**{'--nlist': a.nlist, '--nprobe': a.nprobe, '--hnsw-m': a.hnsw_m, '--ef-construction': a.ef_construction,
-                 '--ef-search': a.ef_search, '--batch-size': a.batch_size})
+                 '--ef-search': a.ef_search, '--batch-size': a.batch_size,
+                 '--pq-m': a.pq_m, '--nbits': a.nbits, '--shards': a.shards})
+    if a.on_disk and a.index not in ('ivf', 'ivfpq'): raise ConfigError(f"--on-disk needs --index ivf or ivfpq, got {a.index!r}")
+    devices = check_devices(a.devices)
     out = _check_output(a.output, '--output')
     docs = read_corpus(a.corpus, a.data_root)
     r = Retriever(a.model, index=a.index, nlist=a.nlist, nprobe=a.nprobe, M=a.hnsw_m, ef_construction=a.ef_construction,
-                  ef_search=a.ef_search, batch_size=a.batch_size, cache=not a.no_cache, keep_text=a.keep_text)
+                  ef_search=a.ef_search, pq_m=a.pq_m, nbits=a.nbits, shards=a.shards, on_disk=a.on_disk, batch_size=a.batch_size,
+                  cache=not a.no_cache, keep_text=a.keep_text, devices=devices)
     r.index_documents(docs).save(out)
-    print(f"indexed {len(r):,} documents ({a.index}, {r.index.d}-d, {_model_ref(r.model)}) -> {out}")
+    print(f"indexed {len(r):,} documents ({a.index}{f', {a.shards} shards' if a.shards > 1 else ''}, {r.index.d}-d, {_model_ref(r.model)}) -> {out}")
     return 0
 
 def cmd_search(a # parsed arguments of `embedtune search`
