@@ -75,13 +75,11 @@ def build_parser()->argparse.ArgumentParser:
     return p
 
 def _add_plugins(sub):
-    "Subcommands whose arguments live in their own module (export, train-retriever), when that module is installed."
-    import importlib
-    for name, mod, add, help_ in (('export', 'embedtune.export', 'add_export_args', 'export a model to ONNX (fp32 or int8) for fast CPU inference'),
-                                  ('train-retriever', 'embedtune.qa', 'add_train_retriever_args', 'QA pairs -> split, mine, train, evaluate, index and report in one command')):
-        try: m = importlib.import_module(mod)
-        except ModuleNotFoundError: continue
-        getattr(m, add)(sub.add_parser(name, help=help_))
+    "The subcommands whose arguments live in their own module: export (14_export), train-retriever (14a_qa)."
+    from embedtune.export import EXPORT_HELP, add_export_args
+    from embedtune.qa import HELP as QA_HELP, add_train_retriever_args
+    add_export_args(sub.add_parser('export', help=EXPORT_HELP))
+    add_train_retriever_args(sub.add_parser('train-retriever', help=QA_HELP))
 
 EXAMPLES = {   # shown under each subcommand's --help
     'eval': ['embedtune eval scifact', 'embedtune eval scifact stsb --model base runs/x/final --name base tuned --output results/suite.json'],
@@ -102,7 +100,7 @@ def _finish(sub):
     "Every subcommand: examples under its --help, `--quiet`, and `--config YAML` for its options when it has no config file of its own."
     for name, sp in sub.choices.items():
         sp.formatter_class = argparse.RawDescriptionHelpFormatter
-        if name in EXAMPLES: sp.epilog = 'examples:\n' + '\n'.join(f'  {e}' for e in EXAMPLES[name])
+        if name in EXAMPLES and not sp.epilog: sp.epilog = 'examples:\n' + '\n'.join(f'  {e}' for e in EXAMPLES[name])   # a module's own examples win
         if 'quiet' not in {x.dest for x in sp._actions}:
             sp.add_argument(*(('--quiet',) if '-q' in sp._option_string_actions else ('-q', '--quiet')), action='store_true',
                             help='no progress bars or progress lines (results, warnings and errors still print)')
