@@ -254,7 +254,7 @@ def _without_dev(rows,            # a train_file's rows (anchor, positive[, nega
     """`rows` less those whose anchor is a dev question (same text once lower-cased and stripped of punctuation): the
     dev split is carved from the train queries, and a file built from them (test-matched pairs, QA pairs) would
     otherwise train on the very questions the keep-base decision is scored on."""
-    if 'dev' not in data.qrels: return rows
+    if data is None or 'dev' not in data.qrels: return rows
     dev = {normalise_text(data.queries[q]) for q in data.qrels['dev'] if q in data.queries}
     keep = [i for i, a in enumerate(rows['anchor']) if normalise_text(a) not in dev]
     if len(keep) == len(rows): return rows
