@@ -42,13 +42,14 @@ class Ensemble:
 def embed(system,                # a model or an `Ensemble`
           texts:list[str],       # texts to embed
           batch_size:int=64,     # encode batch size
-          cache:bool=True        # use the embedding cache (per member model + texts)
+          cache:bool=True,       # use the embedding cache (per member model + texts)
+          role:str|None=None     # 'query' / 'document': the side, for models that encode them differently (a query-only adapter)
          ):
     "Normalised embeddings: one array (a model, a `concat` ensemble) or a list of arrays, one per member (a `mean` ensemble)."
     if isinstance(system, Ensemble):
-        parts = [embed(m, texts, batch_size, cache) for m in system.models]
+        parts = [embed(m, texts, batch_size, cache, role) for m in system.models]
         return np.hstack(parts) / np.sqrt(len(parts)) if system.mode == 'concat' else parts
-    return encode(system, texts, batch_size, cache, fingerprint=model_fingerprint(system) if cache else None)
+    return encode(system, texts, batch_size, cache, fingerprint=model_fingerprint(system) if cache else None, role=role)
 
 def _z(S): return (S - S.mean(1, keepdims=True)) / np.maximum(S.std(1, keepdims=True), 1e-12)
 
@@ -85,7 +86,8 @@ def system_run(system,                # a model or an `Ensemble`
     "`(run, extra)`: the top-k run `{qid: {docid: score}}` and per-query `cos_pos`, `first_rank`, `triplet_accuracy`."
     if split not in data.qrels: raise DataError(f"{data.path}: no qrels split {split!r} (have {sorted(data.qrels)})")
     qrels = data.qrels[split]; dids = list(data.corpus); qids = list(qrels); col = {d: i for i, d in enumerate(dids)}
-    D = embed(system, [data.doc_text(d) for d in dids], batch_size, cache); Q = embed(system, [data.queries[q] for q in qids], batch_size, cache)
+    D = embed(system, [data.doc_text(d) for d in dids], batch_size, cache, 'document')   # each side by its role: a query-only
+    Q = embed(system, [data.queries[q] for q in qids], batch_size, cache, 'query')         # adapter leaves the documents alone
     import torch
     znorm = getattr(system, 'znorm', False); trip = {}
     for q, p, n in triplets or []: trip.setdefault(q, []).append((col[p], col[n]))

@@ -144,3 +144,9 @@ def test_eval_of_a_query_only_folder(base, tmp_path):
     assert np.abs(encode(m, [data.doc_text(i) for i in cache.doc_ids], role='document') - D).max() < 1e-5
     assert np.abs(encode(m, [data.queries[i] for i in cache.query_ids], role='query') - Q).max() < 1e-5
     assert evaluate_beir(m, data, 'test')['n_queries'] == len(data.qrels['test'])
+    # the evaluation suite encodes each side by its role too: the same run as `evaluate_beir`, documents left alone
+    from embedtune.report import evaluate_suite, system_run
+    run, _ = system_run(m, data, 'test', cache=False)
+    ref = evaluate_beir(m, data, 'test', per_query=True)
+    suite = evaluate_suite([TINY], [m], ['adapter'], n_boot=50)
+    assert abs(suite['results'][Path(TINY).name]['adapter']['ndcg@10'] - ref['ndcg@10']) < 1e-9, (suite['results'], ref['ndcg@10'])
