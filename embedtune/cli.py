@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, json, sys
 from pathlib import Path
 
-from .core import ConfigError, write_json
+from .core import ConfigError, parse_set, write_json
 from .data import DataError
 from .models import ModelNotFoundError
 
@@ -15,13 +15,7 @@ from .models import ModelNotFoundError
 __all__ = ['EXAMPLES', 'build_parser', 'cmd_mine', 'cmd_eval', 'cmd_train', 'cmd_analyze', 'cmd_tune', 'cmd_adapt', 'main']
 
 # %% ../nbs/15_cli.ipynb #5cf18fb4
-def _parse_set(items)->dict:
-    import yaml
-    out = {}
-    for it in items or []:
-        if '=' not in it: raise ConfigError(f"--set {it!r}: expected key=value")
-        k, v = it.split('=', 1); out[k.strip()] = yaml.safe_load(v)
-    return out
+_parse_set = parse_set   # `--set key=value` items (core)
 
 _MINE_FLAGS = dict(num_negatives=int, range_min=int, range_max=int, margin=float, relative_margin=float, sampling_strategy=str,
                    source=str, model=str, output_format=str, fill=str, output=str, audit=str, audit_per_query=int)   # `embedtune mine` flags -> MineConfig keys

@@ -16,7 +16,7 @@ import numpy as np
 __all__ = ['MANIFEST_PACKAGES', 'data_root', 'data_path', 'cache_dir', 'seed_everything', 'get_device', 'amp_flags',
            'sha256_file', 'hash_texts', 'atomic_write', 'write_json', 'package_versions', 'code_version',
            'make_manifest', 'ConfigError', 'coerce_value', 'config_from_dict', 'read_yaml', 'read_config', 'Config',
-           'require', 'check_writable', 'atomic_dir']
+           'parse_set', 'require', 'check_writable', 'atomic_dir']
 
 # %% ../nbs/00_core.ipynb #919a18e4
 def data_root(path:str|Path|None=None, # explicit root; wins over everything
@@ -288,6 +288,16 @@ class Config:
         "The settings as a plain dict."
         import dataclasses
         return dataclasses.asdict(self)
+
+def parse_set(items:list|None # `key=value` strings (a CLI's repeated `--set`)
+             )->dict:
+    "`{key: value}` with each value parsed as YAML (`lr=0.5`, `lora={r: 8}`, `vote=null`); `ConfigError` for an item without `=`."
+    import yaml
+    out = {}
+    for it in items or []:
+        if '=' not in it: raise ConfigError(f"--set {it!r}: expected key=value")
+        k, v = it.split('=', 1); out[k.strip()] = yaml.safe_load(v)
+    return out
 
 # %% ../nbs/00_core.ipynb #66aac6d0
 def require(module:str,           # module to import

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, html, json, shutil, time
 from pathlib import Path
 
-from .core import ConfigError, atomic_dir, atomic_write, check_writable, data_path, make_manifest, read_config, write_json
+from .core import ConfigError, atomic_dir, atomic_write, check_writable, data_path, make_manifest, parse_set, read_config, write_json
 from .data import BeirData, DataError, qa_to_beir, read_jsonl, save_beir
 from .evaluate import ir_metrics
 from .models import load_model, resolve_model, save_model
@@ -247,13 +247,7 @@ def add_train_retriever_args(p:argparse.ArgumentParser # the `train-retriever` s
     p.add_argument('--set', action='append', metavar='KEY=VALUE', help='override a setting (repeatable; value parsed as YAML)')
     return p
 
-def _parse_set(items)->dict:
-    import yaml
-    out = {}
-    for it in items or []:
-        if '=' not in it: raise ConfigError(f"--set {it!r}: expected key=value")
-        k, v = it.split('=', 1); out[k.strip()] = yaml.safe_load(v)
-    return out
+_parse_set = parse_set   # `--set key=value` items (core)
 
 def cmd_train_retriever(a # parsed arguments of `embedtune train-retriever`
                        )->int:
