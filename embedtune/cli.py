@@ -15,8 +15,6 @@ from .models import ModelNotFoundError
 __all__ = ['EXAMPLES', 'build_parser', 'cmd_mine', 'cmd_eval', 'cmd_train', 'cmd_analyze', 'cmd_tune', 'cmd_adapt', 'main']
 
 # %% ../nbs/15_cli.ipynb #5cf18fb4
-_parse_set = parse_set   # `--set key=value` items (core)
-
 _MINE_FLAGS = dict(num_negatives=int, range_min=int, range_max=int, margin=float, relative_margin=float, sampling_strategy=str,
                    source=str, model=str, output_format=str, fill=str, output=str, audit=str, audit_per_query=int)   # `embedtune mine` flags -> MineConfig keys
 
@@ -106,7 +104,7 @@ def _finish(sub):
 def cmd_mine(a # parsed arguments of `embedtune mine`
             )->int:
     from embedtune.mining import MineConfig, mine
-    over = {**_parse_set(a.set), **{k: getattr(a, k) for k in _MINE_FLAGS if getattr(a, k) is not None}}
+    over = {**parse_set(a.set), **{k: getattr(a, k) for k in _MINE_FLAGS if getattr(a, k) is not None}}
     cfg = MineConfig.from_yaml(a.config, **over)
     if a.check:
         from embedtune.mining import check_mine
@@ -138,7 +136,7 @@ def _run_config(a,        # parsed arguments with `config`, `set`, `output`, `ch
                 check     # the function that checks it without encoding or writing
                )->int:
     "The shape of `train`, `tune` and `adapt`: config + `--set` overrides + `--output`; `--check` only checks; the run prints where it wrote."
-    over = _parse_set(a.set)
+    over = parse_set(a.set)
     if a.output: over['result'] = a.output
     cfg = cls.from_yaml(a.config, **over)
     if a.check:

@@ -247,7 +247,6 @@ def add_train_retriever_args(p:argparse.ArgumentParser # the `train-retriever` s
     p.add_argument('--set', action='append', metavar='KEY=VALUE', help='override a setting (repeatable; value parsed as YAML)')
     return p
 
-_parse_set = parse_set   # `--set key=value` items (core)
 
 def cmd_train_retriever(a # parsed arguments of `embedtune train-retriever`
                        )->int:
@@ -255,7 +254,7 @@ def cmd_train_retriever(a # parsed arguments of `embedtune train-retriever`
     keys = read_config(a.config) if a.config else {}
     if 'model' in keys and 'model_name' not in keys: keys['model_name'] = keys.pop('model')    # the training config's word
     flags = ('model_name', 'epochs', 'batch_size', 'strategy', 'loss', 'lr', 'test_size', 'dev_size', 'seed', 'index', 'num_negatives', 'documents')
-    keys.update({k: getattr(a, k) for k in flags if getattr(a, k) is not None}); keys.update(_parse_set(a.set))
+    keys.update({k: getattr(a, k) for k in flags if getattr(a, k) is not None}); keys.update(parse_set(a.set))
     if bad := next((k for k in ('qa_file', 'output_dir', 'log') if k in keys), None):
         raise ConfigError(f"setting {bad!r} cannot come from --config or --set" + ('' if bad == 'log' else '; give it on the command line'))
     res = train_retriever(a.qa_file, a.output_dir, **keys)

@@ -248,7 +248,7 @@ def _sample(n:int, size:int|None, seed:int)->list|None:
     return sorted(random.Random(seed).sample(range(n), size))
 
 def _without_dev(rows,            # a train_file's rows (anchor, positive[, negative])
-                 data:BeirData,   # the data, dev split carved out
+                 data:BeirData|None, # the data, dev split carved out (None: no split to protect)
                  name:str,        # the file, for the message
                  log=print):
     """`rows` less those whose anchor is a dev question (same text once lower-cased and stripped of punctuation): the
