@@ -12,7 +12,7 @@ from .core import get_device
 # %% auto #0
 __all__ = ['DEFAULT_MODEL', 'FOLDER_LOADERS', 'ModelNotFoundError', 'default_model_path', 'register_loader', 'resolve_model',
            'load_model', 'model_name', 'is_cross_encoder', 'load_cross_encoder', 'load_scorer', 'lora_targets',
-           'add_lora', 'has_lora', 'merge_lora', 'save_model', 'HashEncoder']
+           'add_lora', 'has_lora', 'merge_lora', 'save_model', 'load_lora_weights', 'HashEncoder']
 
 # %% ../nbs/02_models.ipynb #0cedb1e7
 DEFAULT_MODEL = 'all-MiniLM-L6-v2'
@@ -217,6 +217,22 @@ def save_model(model,            # a SentenceTransformer, with or without a LoRA
         ac.write_text(json.dumps(cfg, indent=2))
         (path/'embedtune_adapter.json').write_text(json.dumps({'base': cfg['base_model_name_or_path'], 'base_path': recorded}, indent=2))
     return path
+
+# %% ../nbs/02_models.ipynb #723e5fcd
+def load_lora_weights(model,      # a SentenceTransformer with a LoRA adapter (`add_lora`), modified in place
+                      folder:str|Path # a folder holding `adapter_model.safetensors`: a saved LoRA model or a trainer checkpoint
+                     ):
+    """Load the LoRA weights saved in `folder` into `model`'s adapter (same rank and targets); returns the model.
+    The trainer cannot load a LoRA checkpoint into a SentenceTransformer by itself (its state dict holds only the adapter), so
+    `train` uses this to restore the best-on-dev checkpoint and to resume."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+    f = Path(folder)/'adapter_model.safetensors'
+    if not has_lora(model): raise ValueError(f"{f}: the model has no LoRA adapter to load these weights into")
+    if not f.exists(): raise FileNotFoundError(f"{f}: not found; expected the LoRA weights of a saved adapter or checkpoint")
+    res = set_peft_model_state_dict(_encoder(model).model, load_file(str(f), device=str(model.device)))
+    if res.unexpected_keys: raise ValueError(f"{f}: weights {res.unexpected_keys[:3]} do not fit this model's adapter (another rank or targets?)")
+    return model
 
 # %% ../nbs/02_models.ipynb #f9e814d0
 class HashEncoder:

@@ -17,7 +17,7 @@ from .core import (Config, ConfigError, amp_flags, atomic_dir, check_writable, c
 from .data import BeirData, DataError, beir_pair_rows, beir_pairs, holdout, load_beir, load_pairs, load_sts, slice_beir
 from .evaluate import BeirEvaluator, evaluate_beir, evaluate_sts, paired_bootstrap, result_table
 from .mining import MineConfig, _positives_by_text, mine_beir
-from .models import add_lora, has_lora, load_model, merge_lora, model_name, resolve_model, save_model
+from .models import add_lora, has_lora, load_lora_weights, load_model, merge_lora, model_name, resolve_model, save_model
 
 # %% auto #0
 __all__ = ['LOSS_NAMES', 'LOSS_FORMATS', 'STAGE_KEYS', 'OWN_ARGS', 'TrainConfig', 'build_loss', 'training_args', 'dev_evaluator',
@@ -340,17 +340,25 @@ def _oom_hint(cfg)->str:
             f"(note: MNRL's in-batch negatives still come from one batch), or use loss: cached_mnrl with "
             f"loss_params: {{mini_batch_size: 16}}, which keeps a large effective batch in little memory, or use LoRA.")
 
+def _trainer_class():
+    "`SentenceTransformerTrainer` that also loads LoRA checkpoints (best-on-dev at the end, resume): the stock one cannot."
+    from sentence_transformers import SentenceTransformerTrainer
+    class Trainer(SentenceTransformerTrainer):
+        def _load_from_checkpoint(self, checkpoint_path, *args, **kwargs):
+            if has_lora(self.model): load_lora_weights(self.model, checkpoint_path)
+            else: super()._load_from_checkpoint(checkpoint_path, *args, **kwargs)
+    return Trainer
+
 def _run_stage(cfg, model, prepared, evaluator, out_dir, callbacks, log):
     "Train one stage on `prepared` = `stage_data(...)`; resumes from its last checkpoint when asked; returns a summary dict."
     import torch
-    from sentence_transformers import SentenceTransformerTrainer
     from transformers.trainer_utils import get_last_checkpoint
     rows, mining = prepared
     log(f"[embedtune] training on {len(rows)} rows {rows.column_names}: loss={cfg.loss} epochs={cfg.epochs} "
         f"batch={cfg.batch_size}x{cfg.gradient_accumulation_steps} lr={cfg.lr} device={model.device}"
         + (' (LoRA)' if has_lora(model) else ''))
     args = training_args(cfg, str(model.device), out_dir, dev=evaluator is not None)
-    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=rows, loss=build_loss(model, cfg),
+    trainer = _trainer_class()(model=model, args=args, train_dataset=rows, loss=build_loss(model, cfg),
                                          evaluator=evaluator, callbacks=callbacks)
     resume = cfg.resume_from_checkpoint
     if resume is True: resume = get_last_checkpoint(out_dir) if Path(out_dir).is_dir() else None

@@ -113,3 +113,21 @@ def test_token_budget_batches_give_the_same_vectors():
         np.testing.assert_allclose(got, ref, atol=1e-5)
     plan = batch_plan(lens, 64, 300)
     assert len(plan) > 3 and all(len(b) * lens[b].max() <= 300 or len(b) == 1 for b in plan)
+
+def test_lora_best_checkpoint_restored_and_resumed(tmp_path, caplog):
+    """LoRA + load_best_model_at_end: the stock trainer cannot load a LoRA checkpoint into a SentenceTransformer (it logged
+    'Could not load the best model' and kept the last step); train must hand back the best-on-dev step (2 here), and resume a LoRA run."""
+    from embedtune.data import save_beir, synthetic_beir
+    from embedtune.train import train
+    data, _ = synthetic_beir(n_topics=10, docs_per_topic=10, queries_per_topic=10, doc_words=30, seed=1)
+    syn = save_beir(data, tmp_path/'syn')
+    kw = dict(dataset=str(syn), stsb=None, test_size=0.25, output_dir=str(tmp_path/'out'), batch_size=8, lr=1e-2, eval_steps=2,
+              warmup_ratio=0, lora={'r': 4, 'alpha': 8}, keep_base=False, save_model=False)
+    res = train(dict(kw, max_steps=8), log=None)
+    hist = [h['eval_dev_ndcg@10'] for h in json.loads((tmp_path/'out'/'checkpoints'/'checkpoint-8'/'trainer_state.json').read_text())['log_history'] if 'eval_dev_ndcg@10' in h]
+    assert len(hist) == 4 and hist[0] == max(hist) > hist[-1] + 0.02   # lr 1e-2 overshoots: step 2 is the best, step 8 worse
+    assert res['stages'][0]['best_dev'] == pytest.approx(hist[0])
+    assert res['decision']['trained_ndcg10'] == pytest.approx(hist[0], abs=1e-6)   # the model handed on is step 2's, not step 8's
+    assert 'Could not load the best model' not in caplog.text
+    res2 = train(dict(kw, max_steps=10, resume_from_checkpoint=True), log=None)       # a LoRA run resumes from its checkpoint
+    assert res2['stages'][0]['resumed_from'].endswith('checkpoint-8') and res2['stages'][0]['steps'] == 10
