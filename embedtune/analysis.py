@@ -168,8 +168,8 @@ def beir_pairs(data:BeirData,        # BEIR data
     if negatives == 'mined':
         if model is None: raise ValueError("negatives='mined' needs a model")
         fp = model_fingerprint(model)
-        C = encode(model, [data.doc_text(d) for d in dids], batch_size, fingerprint=fp)
-        Q = encode(model, [data.queries[q] for q in qids], batch_size, fingerprint=fp, show_progress_bar=False)
+        C = encode(model, [data.doc_text(d) for d in dids], batch_size, fingerprint=fp, role='document')
+        Q = encode(model, [data.queries[q] for q in qids], batch_size, fingerprint=fp, show_progress_bar=False, role='query')
         _, I = search(Q, C, min(len(dids), per_query + max(len(qrels[q]) for q in qids)))
         negs = {q: [dids[j] for j in I[i] if j >= 0 and dids[j] not in qrels[q]][:per_query] for i, q in enumerate(qids)}
     else:
@@ -336,8 +336,8 @@ def leakage(train_q:dict,        # training query id -> text
     rest = [q for q in eval_q if q not in dup]
     if model is not None and rest and train_q:
         tq = list(train_q); fp = model_fingerprint(model)
-        T = encode(model, [train_q[q] for q in tq], batch_size, fingerprint=fp, show_progress_bar=False)
-        E = encode(model, [eval_q[q] for q in rest], batch_size, fingerprint=fp, show_progress_bar=False)
+        T = encode(model, [train_q[q] for q in tq], batch_size, fingerprint=fp, show_progress_bar=False, role='query')
+        E = encode(model, [eval_q[q] for q in rest], batch_size, fingerprint=fp, show_progress_bar=False, role='query')
         S, I = search(E, T, 1)
         for q, s, i in zip(rest, S[:, 0], I[:, 0]):
             if i >= 0 and s >= threshold: dup[q] = (tq[i], float(s), 'near')
@@ -474,8 +474,8 @@ def vote_rule(vote,                  # 'bm25', a cross-encoder (has `predict`), 
         low = _latest(lambda i: rate(i, sorted(idx.positives[i])).min())
         def rule(i, docs): return rate(i, docs) >= vote_ratio * low(i)
     else:
-        docs_v = encode(vote, idx.texts, batch_size, cache, show_progress_bar=False)
-        anchors_v = encode(vote, idx.anchors, batch_size, cache, show_progress_bar=False)
+        docs_v = encode(vote, idx.texts, batch_size, cache, show_progress_bar=False, role='document')
+        anchors_v = encode(vote, idx.anchors, batch_size, cache, show_progress_bar=False, role='query')
         low = _latest(lambda i: min(float(anchors_v[i] @ docs_v[p]) for p in idx.positives[i]))
         def rule(i, docs): return docs_v[docs] @ anchors_v[i] >= vote_ratio * low(i)
     return rule
@@ -499,8 +499,8 @@ def false_negative_risk(data:BeirData,      # BEIR data (the dev split already c
     pairs = [(data.queries[q], data.doc_text(d)) for q in qids for d, r in qrels[q].items() if r >= 1]
     idx = index_pairs([a for a, _ in pairs], [p for _, p in pairs], [data.doc_text(d) for d in data.corpus])
     fp = model_fingerprint(model)
-    C = encode(model, idx.texts, batch_size, fingerprint=fp, show_progress_bar=False)
-    Q = encode(model, idx.anchors, batch_size, fingerprint=fp, show_progress_bar=False)
+    C = encode(model, idx.texts, batch_size, fingerprint=fp, show_progress_bar=False, role='document')
+    Q = encode(model, idx.anchors, batch_size, fingerprint=fp, show_progress_bar=False, role='query')
     npos = [len(p) for p in idx.positives]
     _, I = search(Q, C, min(len(idx.texts), top + max(npos)))
     rule = vote_rule(vote, idx, Bm25(idx.texts) if vote == 'bm25' else None, batch_size=batch_size)

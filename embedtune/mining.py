@@ -347,8 +347,8 @@ def mine_hard_negatives(anchors:list[str],          # anchor texts (repeat an an
     if model is not None:
         fp = model_fingerprint(model) if cache else None
         pool = lambda texts: devices if len(texts) >= 1000 else None   # a worker pool takes seconds to start
-        C = encode(model, idx.texts, batch_size, cache, show_progress_bar=show_progress and len(idx.texts) > 1000, fingerprint=fp, devices=pool(idx.texts))
-        Q = encode(model, idx.anchors, batch_size, cache, show_progress_bar=show_progress and len(idx.anchors) > 1000, fingerprint=fp, devices=pool(idx.anchors))
+        C = encode(model, idx.texts, batch_size, cache, show_progress_bar=show_progress and len(idx.texts) > 1000, fingerprint=fp, devices=pool(idx.texts), role='document')
+        Q = encode(model, idx.anchors, batch_size, cache, show_progress_bar=show_progress and len(idx.anchors) > 1000, fingerprint=fp, devices=pool(idx.anchors), role='query')
     bm25 = Bm25(idx.texts) if (source in ('bm25', 'hybrid') or vote == 'bm25') else None
     S, I = candidates(source, k, idx.anchors, Q, C, bm25, index, fusion, hybrid_weight, show_progress)
     vote_fn = vote_rule(vote, idx, bm25, vote_ratio, batch_size, cache) if vote is not None else None

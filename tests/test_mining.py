@@ -109,3 +109,18 @@ def test_peak_memory_within_estimate_200k(tmp_path):
     assert m["estimate"] < 2.5 * 200000 * 384 * 4, m            # the estimate is not vacuous (< 2.5x the embeddings)
     w = _peak('wasteful', 200000, 2000, path)                    # the check can fail: a copy of the matrix exceeds the estimate
     assert w['extra'] > w['estimate'], w
+
+def test_mining_encodes_by_role(tiny_beir):
+    """A model that encodes the two sides differently (a prompt per side, or a query-only adapter's Router) is mined with
+    its queries through `encode_query` and its documents through `encode_document`, as it will be used at search time."""
+    from embedtune.data import load_beir
+    from embedtune.mining import mine_beir
+    from embedtune.models import HashEncoder
+    class Sided(HashEncoder):
+        prompts = {'query': 'query: ', 'passage': 'passage: '}
+        def __init__(self, *a, **k): super().__init__(*a, **k); self.calls = []
+        def encode_query(self, texts, **kw): self.calls.append('query'); return self.encode(texts, **kw)
+        def encode_document(self, texts, **kw): self.calls.append('document'); return self.encode(texts, **kw)
+    m = Sided(64)
+    mine_beir(load_beir(tiny_beir), m, 'train', num_negatives=2, show_progress=False, cache=False)
+    assert sorted(set(m.calls)) == ['document', 'query']
