@@ -28,6 +28,10 @@ def _positive(**kw):
     for k, v in kw.items():
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1): raise ConfigError(f"{k} must be a positive integer, got {v!r}")
 
+def _non_negative(**kw):
+    for k, v in kw.items():
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0): raise ConfigError(f"{k} must be a non-negative integer, got {v!r}")
+
 def ivf_nlist(n:int,               # vectors the index is trained on
               nlist:int|None=None  # cells asked for (default 4·√n)
              )->int:
@@ -113,7 +117,7 @@ def estimate_index(n_docs:int,                 # vectors to index
                    nlist:int|None=None,        # IVF cells (default `ivf_nlist(n_docs)`)
                    headroom:float=0.8          # share of `memory_gb` the index may fill
                   )->dict:
-    "Bytes of each index kind for `n_docs` vectors (as serialized = in RAM when loaded), vectors per GB, shards needed under `memory_gb`, and a recommendation."
+    "Bytes of each index kind for `n_docs` vectors (as serialized = in RAM when loaded), vectors per GB, shards needed under `memory_gb`, a recommendation, and the disk bytes of the full vectors that `rerank` keeps."
     _positive(n_docs=n_docs, dim=dim, M=M, pq_m=pq_m, nbits=nbits, nlist=nlist)
     n, nl, m = n_docs, ivf_nlist(n_docs, nlist), pq_m or default_pq_m(dim)
     nb = max(1, min(nbits, int(math.log2(n))))
@@ -129,10 +133,11 @@ def estimate_index(n_docs:int,                 # vectors to index
     if n <= 100_000 and fits('flat'): rec, why = 'flat', 'up to 100k documents exact search is fast enough (~10 ms a query on one core)'
     elif (k := next((k for k in ('hnsw', 'ivf', 'ivfpq') if fits(k)), None)): rec, why = k, ('the best recall for the time that fits' if k == 'hnsw' else f'the first kind that fits (hnsw needs {b["hnsw"] / 1e9:.1f} GB)')
     else: rec, why = 'ivfpq', f'nothing fits one machine: ivfpq over {shards["ivfpq"]} shards of ≤ {headroom:.0%} of {memory_gb} GB'
-    if rec == 'ivfpq': why += '; its compressed scores cost recall (re-rank its top 100 with the full vectors, e.g. from disk)'
+    if rec == 'ivfpq': why += f'; its compressed scores cost recall: re-rank its top 100 with the full vectors kept on disk (rerank=100 / --rerank 100: {n * dim * 4 / 1e9:.1f} GB of disk)'
     if rec in ('ivf', 'ivfpq') and shards: why += f"; or hnsw over {shards['hnsw']} shards for better recall"
     return dict(n_docs=n, dim=dim, bytes=b, vectors_per_gb={k: int(n * 1e9 / v) for k, v in b.items()}, shards=shards,
-                recommend=rec, recommend_shards=1 if shards is None else shards[rec], reason=why)
+                recommend=rec, recommend_shards=1 if shards is None else shards[rec], reason=why,
+                rerank_disk_bytes=n * dim * 4)   # the full vectors `rerank` keeps on disk (index.vectors), any kind
 
 # %% ../nbs/13_retriever.ipynb #86021b7e
 class Hit(NamedTuple):
@@ -206,22 +211,25 @@ class Retriever:
                  batch_size:int=64,              # encode batch size
                  cache:bool=True,                # cache the document embeddings (`encode`)
                  keep_text:bool=False,           # keep each document's text in its metadata
+                 rerank:int=0,                   # re-score the top `rerank` candidates exactly with the full vectors, kept on disk (`index.vectors`, 4·dim bytes a document); 0: off
                  devices:list[str]|None=None):   # encode the documents on these devices at once (`encode(..., devices=...)`), e.g. ['cuda:0', 'cuda:1']
         if index not in INDEX_KINDS: raise ConfigError(f"index must be one of {list(INDEX_KINDS)}, got {index!r}")
         _positive(nlist=nlist, nprobe=nprobe, M=M, ef_construction=ef_construction, ef_search=ef_search, batch_size=batch_size, pq_m=pq_m, nbits=nbits, shards=shards)
+        _non_negative(rerank=rerank)
         if on_disk and index not in ('ivf', 'ivfpq'): raise ConfigError(f"on_disk needs an IVF index ('ivf' or 'ivfpq'), got {index!r}")
         self.devices = check_devices(devices)
         self.model = load_model(model) if model is None or isinstance(model, (str, Path)) else model
         self.kind, self.nlist, self.nprobe, self.M, self.ef_construction, self.ef_search = index, nlist, nprobe, M, ef_construction, ef_search
         self.pq_m, self.nbits, self.shards, self.on_disk = pq_m, nbits, shards, on_disk
-        self.batch_size, self.cache, self.keep_text = batch_size, cache, keep_text
+        self.batch_size, self.cache, self.keep_text, self.rerank = batch_size, cache, keep_text, rerank
         self.index, self.ids, self.metadata, self._known, self._lists_dir = None, [], [], set(), None
+        self._vectors, self._vec_path, self._vec_dir = None, None, None   # rerank: the full vectors (memory map), their file, and its private folder
 
     def get_config_dict(self)->dict:
         "The settings that shape the index and its search."
         return dict(index=self.kind, nlist=self.nlist, nprobe=self.nprobe, M=self.M, ef_construction=self.ef_construction,
                     ef_search=self.ef_search, pq_m=self.pq_m, nbits=self.nbits, shards=self.shards, on_disk=self.on_disk,
-                    batch_size=self.batch_size, keep_text=self.keep_text)
+                    batch_size=self.batch_size, keep_text=self.keep_text, rerank=self.rerank)
 
     def __len__(self): return len(self.ids)
     def __repr__(self): return f"Retriever({len(self)} docs, {self.kind}, model={_model_ref(self.model)!r})"
@@ -251,6 +259,23 @@ def _own_lists(self:Retriever):
         faiss.write_index(s, str(d/_file('faiss', n, len(shards))))
         parts.append(faiss.read_index(str(d/_file('faiss', n, len(shards))), faiss.IO_FLAG_ONDISK_SAME_DIR))
     self.index = set_search_params(_sharded(parts), self.nprobe, self.ef_search)
+
+@patch
+def _keep_vectors(self:Retriever, E:np.ndarray):
+    "Append `E` (float32) to the full vectors' file `index.vectors` (row i: `self.ids[i]`) and memory-map it; a private file: never the saved folder's."
+    if self._vec_dir is None:   # the first documents, or loaded from a folder: a copy of its file in a temp folder of our own
+        d = tempfile.mkdtemp(prefix='embedtune-vec-'); weakref.finalize(self, shutil.rmtree, d, True)
+        p = Path(d)/'index.vectors'
+        if self._vec_path is not None: shutil.copyfile(self._vec_path, p)
+        else: p.touch()
+        self._vec_dir, self._vec_path = d, p
+    size = len(self.ids) * E.shape[1] * 4; os.truncate(self._vec_path, size)   # exactly the rows of the ids so far
+    try:
+        with open(self._vec_path, 'ab') as f:
+            for i in range(0, len(E), 10_000): f.write(np.ascontiguousarray(E[i:i+10_000], dtype=np.float32).tobytes())
+    except BaseException:
+        os.truncate(self._vec_path, size); raise   # nothing half-appended
+    self._vectors = np.memmap(self._vec_path, np.float32, 'r', shape=(len(self.ids) + len(E), E.shape[1]))
 
 def _sharded(parts:list):
     "One index searching `parts` together (`IndexShards`, ids as stored), or the only part."
@@ -283,6 +308,7 @@ def index_documents(self:Retriever, docs,            # texts, id -> text, a BEIR
     if self.index is None: self.index = self._new_index(E)
     elif self.on_disk and self._lists_dir is None: self._own_lists()   # loaded from a folder: never write into it
     if E.shape[1] != self.index.d: raise ConfigError(f"the model embeds in {E.shape[1]} dimensions but the index holds {self.index.d}")
+    if self.rerank: self._keep_vectors(E)
     set_search_params(self.index, self.nprobe, self.ef_search)
     step, start = 10_000, len(self.ids)
     for i in tqdm(range(0, len(E), step), desc='index', disable=not show_progress, unit_scale=step):
@@ -296,14 +322,27 @@ def index_documents(self:Retriever, docs,            # texts, id -> text, a BEIR
 # %% ../nbs/13_retriever.ipynb #ad472eab
 @patch
 def _search(self:Retriever, queries:list, k:int)->tuple[np.ndarray, np.ndarray]:
-    "`(scores, positions)` of the top-k documents for each query text."
+    "`(scores, positions)` of the top-k documents for each query text (with `rerank`: the index's top `rerank` re-scored exactly)."
     if not isinstance(k, int) or isinstance(k, bool) or k < 1: raise ConfigError(f"k must be a positive integer, got {k!r}")
     if self.index is None or self.index.ntotal == 0: raise DataError("the retriever holds no documents: call index_documents first")
     Q = encode(self.model, list(queries), batch_size=self.batch_size, cache=False, show_progress_bar=False, role='query')
     if Q.shape[1] != self.index.d: raise ConfigError(f"the model embeds queries in {Q.shape[1]} dimensions but the index holds {self.index.d}")
-    k = min(k, self.index.ntotal)
-    set_search_params(self.index, ef_search=max(self.ef_search, k))   # the beam must hold k results
-    return self.index.search(np.ascontiguousarray(Q, dtype=np.float32), k)
+    k = min(k, self.index.ntotal); kc = min(max(k, self.rerank), self.index.ntotal)   # candidates: k, or `rerank` to re-score
+    set_search_params(self.index, ef_search=max(self.ef_search, kc))   # the beam must hold them
+    Q = np.ascontiguousarray(Q, dtype=np.float32)
+    S, I = self.index.search(Q, kc)
+    return self._rescore(Q, I, k) if self.rerank else (S, I)
+
+@patch
+def _rescore(self:Retriever, Q:np.ndarray, I:np.ndarray, k:int)->tuple[np.ndarray, np.ndarray]:
+    "`(scores, positions)` of the top k of each query's candidates `I` by exact inner product with the full vectors (read from disk: only these rows); -1 / -inf pad, as FAISS."
+    S, J = np.full((len(Q), k), -np.inf, np.float32), np.full((len(Q), k), -1, np.int64)
+    for n, (q, c) in enumerate(zip(Q, I)):
+        c = np.unique(c[c >= 0])                      # sorted positions: the rows are read in file order
+        if not len(c): continue
+        s = self._vectors[c] @ q; top = np.argsort(-s, kind='stable')[:k]
+        S[n, :len(top)], J[n, :len(top)] = s[top], c[top]
+    return S, J
 
 @patch
 def _hits(self:Retriever, s, j)->list[Hit]:
@@ -337,9 +376,9 @@ def batch_retrieve(self:Retriever, queries:list[str], # query texts
     return out
 
 # %% ../nbs/13_retriever.ipynb #99140c7c
-RETRIEVER_FILES = ('retriever.json', 'ids.json', 'index.faiss')   # + index.N.faiss per shard, index[.N].ivfdata for on-disk lists
+RETRIEVER_FILES = ('retriever.json', 'ids.json', 'index.faiss')   # + index.N.faiss per shard, index[.N].ivfdata for on-disk lists, index.vectors with rerank
 _FORMAT = 'embedtune-retriever'
-_OURS = re.compile(r'(retriever|ids)\.json|index(\.\d+)?\.(faiss|ivfdata)')
+_OURS = re.compile(r'(retriever|ids)\.json|index(\.\d+)?\.(faiss|ivfdata)|index\.vectors')
 
 def _check_output(path, what:str)->Path:
     "`path` once it is sure that writing a retriever there destroys nothing else: new, empty, or holding only a retriever's files."
@@ -364,6 +403,7 @@ def save(self:Retriever, path:str|Path # output folder (created; replaced when i
         for n, s in enumerate(shards): faiss.write_index(s, str(tmp/_file('faiss', n, len(shards))))
         for n, ivf in enumerate(index_parts(self.index) if self.on_disk else []):   # the lists' file, beside its index
             shutil.copyfile(faiss.downcast_InvertedLists(ivf.invlists).filename, tmp/_file('ivfdata', n, len(shards)))
+        if self.rerank: shutil.copyfile(self._vec_path, tmp/'index.vectors')   # the full vectors, row i: ids[i]
         (tmp/'ids.json').write_text(json.dumps(dict(ids=self.ids, metadata=self.metadata), ensure_ascii=False, default=str))
         (tmp/'retriever.json').write_text(json.dumps(manifest, indent=2) + '\n')
     return path
@@ -378,15 +418,18 @@ def _read_json(p:Path, what:str)->dict:
 @patch(cls_method=True)
 def load(cls:Retriever, path:str|Path,  # a folder written by `save`
          model=None,                    # the model (default: load the one the manifest names)
-         **overrides                    # search settings to change: nprobe, ef_search, batch_size
+         **overrides                    # search settings to change: nprobe, ef_search, batch_size, devices, rerank (when saved with vectors)
         )->Retriever:
-    "A saved retriever; `DataError` naming the file when one is missing or corrupt."
+    "A saved retriever; `DataError` naming the file when one is missing or corrupt (the full vectors of `rerank`: their size too)."
     import faiss
     path = Path(path).expanduser()
     if not path.is_dir(): raise DataError(f"{path}: no such retriever folder")
     man = _read_json(path/'retriever.json', 'the manifest')
     if man.get('format') != _FORMAT or not isinstance(man.get('config'), dict): raise DataError(f"{path/'retriever.json'}: not an embedtune retriever manifest")
-    if bad := set(overrides) - {'nprobe', 'ef_search', 'batch_size', 'devices'}: raise ConfigError(f"load: unknown settings {sorted(bad)}; expected nprobe, ef_search, batch_size, devices")
+    if bad := set(overrides) - {'nprobe', 'ef_search', 'batch_size', 'devices', 'rerank'}: raise ConfigError(f"load: unknown settings {sorted(bad)}; expected nprobe, ef_search, batch_size, devices, rerank")
+    _non_negative(rerank=overrides.get('rerank'))
+    saved_rerank = man['config'].get('rerank') or 0   # > 0: the folder holds the full vectors
+    if overrides.get('rerank') and not saved_rerank: raise ConfigError(f"load: rerank={overrides['rerank']!r} needs the full vectors, but {path} was saved without them; re-index with rerank (--rerank) to keep them")
     idm = _read_json(path/'ids.json', 'the ids file')
     ids, meta = idm.get('ids'), idm.get('metadata')
     if not isinstance(ids, list) or not isinstance(meta, list) or len(ids) != len(meta) or not all(isinstance(i, str) for i in ids):
@@ -402,21 +445,27 @@ def load(cls:Retriever, path:str|Path,  # a folder written by `save`
     index = _sharded(parts)
     if index.ntotal != len(ids): raise DataError(f"{path/'ids.json'}: {len(ids)} ids for {index.ntotal} vectors in {ip.name if n_sh == 1 else f'{n_sh} shards'}; save the retriever again")
     if index.d != man.get('dim'): raise DataError(f"{ip}: {index.d}-dimensional, the manifest says {man.get('dim')}")
+    vp = path/'index.vectors'
+    if saved_rerank:
+        if not vp.is_file(): raise DataError(f"{vp}: missing; expected the full vectors written by Retriever.save (the manifest says rerank={saved_rerank})")
+        if (size := vp.stat().st_size) != len(ids) * index.d * 4: raise DataError(f"{vp}: {size:,} bytes, expected {len(ids):,} vectors × {index.d} × 4 = {len(ids) * index.d * 4:,}; save the retriever again")
     cfg = {**man['config'], **overrides}; cfg.pop('keep_text', None)
     r = cls(model if model is not None else man['model'], **{k: cfg[k] for k in ('index', 'nlist', 'nprobe', 'M', 'ef_construction', 'ef_search', 'pq_m', 'nbits',
-                                                                             'shards', 'on_disk', 'batch_size', 'devices') if k in cfg},
+                                                                             'shards', 'on_disk', 'batch_size', 'devices', 'rerank') if k in cfg},
             keep_text=man['config'].get('keep_text', False))
     if (d := _dim(r.model)) is not None and d != index.d: raise ConfigError(f"the model embeds in {d} dimensions but {ip} holds {index.d}-dimensional vectors")
     if man.get('fingerprint') and model_fingerprint(r.model) != man['fingerprint']:
         warnings.warn(f"{path}: the model differs from the one that indexed the documents ({man['model']}); its queries may not match them")
     r.index, r.ids, r.metadata, r._known = set_search_params(index, r.nprobe, r.ef_search), ids, meta, set(ids)
+    if r.rerank: r._vec_path, r._vectors = vp, np.memmap(vp, np.float32, 'r', shape=(len(ids), index.d))   # read-only from the folder; `_keep_vectors` copies it before adding
     return r
 
 # %% ../nbs/13_retriever.ipynb #541fbdf0
 _INDEX_EXAMPLE = """example:
   embedtune index scifact --output scifact_index --index hnsw
   embedtune index docs.jsonl --model runs/scifact/final --output my_index --index ivf --nprobe 32
-  embedtune index big.jsonl --output big_index --index ivfpq --shards 4 --on-disk --devices cuda:0 cuda:1"""
+  embedtune index big.jsonl --output big_index --index ivfpq --shards 4 --on-disk --devices cuda:0 cuda:1
+  embedtune index big.jsonl --output big_pq --index ivfpq --rerank 100"""
 _SEARCH_EXAMPLE = """example:
   embedtune search scifact_index "do statins lower the risk of dementia" -k 5
   embedtune search my_index "query text" --json"""
@@ -438,6 +487,7 @@ def add_index_args(p:argparse.ArgumentParser # the `index` subparser
     p.add_argument('--nbits', type=int, default=8, help='ivfpq: bits per sub-quantiser code (default 8)')
     p.add_argument('--shards', type=int, default=1, help='split the index into this many FAISS indexes, one file each (default 1)')
     p.add_argument('--on-disk', action='store_true', help='ivf/ivfpq: keep the inverted lists in a memory-mapped file, not in RAM')
+    p.add_argument('--rerank', type=int, default=0, metavar='N', help='re-score the top N candidates with the full vectors, kept on disk (dim×4 bytes per document extra on disk); 0: off')
     p.add_argument('--devices', nargs='+', default=None, help='encode on these devices at once, one process each (e.g. cuda:0 cuda:1, or cpu cpu)')
     p.add_argument('--batch-size', type=int, default=64, help='encode batch size')
     p.add_argument('--keep-text', action='store_true', help='store each document text with its hit (shown by `embedtune search`)')
@@ -456,6 +506,7 @@ def add_search_args(p:argparse.ArgumentParser # the `search` subparser
     p.add_argument('--model', default=None, help='encode the query with this model instead of the one the index names')
     p.add_argument('--nprobe', type=int, default=None, help='ivf: cells searched (default: as indexed)')
     p.add_argument('--ef-search', type=int, default=None, help='hnsw: beam width (default: as indexed)')
+    p.add_argument('--rerank', type=int, default=None, metavar='N', help='re-score the top N candidates with the full vectors (an index made with --rerank; 0: off; default: as indexed)')
     return p
 
 # %% ../nbs/13_retriever.ipynb #5b3fc665
@@ -465,22 +516,23 @@ def cmd_index(a # parsed arguments of `embedtune index`
     _positive(**{'--nlist': a.nlist, '--nprobe': a.nprobe, '--hnsw-m': a.hnsw_m, '--ef-construction': a.ef_construction,
                  '--ef-search': a.ef_search, '--batch-size': a.batch_size,
                  '--pq-m': a.pq_m, '--nbits': a.nbits, '--shards': a.shards})
+    _non_negative(**{'--rerank': a.rerank})
     if a.on_disk and a.index not in ('ivf', 'ivfpq'): raise ConfigError(f"--on-disk needs --index ivf or ivfpq, got {a.index!r}")
     devices = check_devices(a.devices)
     out = _check_output(a.output, '--output')
     docs = read_corpus(a.corpus, a.data_root)
     r = Retriever(a.model, index=a.index, nlist=a.nlist, nprobe=a.nprobe, M=a.hnsw_m, ef_construction=a.ef_construction,
                   ef_search=a.ef_search, pq_m=a.pq_m, nbits=a.nbits, shards=a.shards, on_disk=a.on_disk, batch_size=a.batch_size,
-                  cache=not a.no_cache, keep_text=a.keep_text, devices=devices)
+                  cache=not a.no_cache, keep_text=a.keep_text, devices=devices, rerank=a.rerank)
     r.index_documents(docs).save(out)
-    print(f"indexed {len(r):,} documents ({a.index}{f', {a.shards} shards' if a.shards > 1 else ''}, {r.index.d}-d, {_model_ref(r.model)}) -> {out}")
+    print(f"indexed {len(r):,} documents ({a.index}{f', {a.shards} shards' if a.shards > 1 else ''}{f', rerank {a.rerank}' if a.rerank else ''}, {r.index.d}-d, {_model_ref(r.model)}) -> {out}")
     return 0
 
 def cmd_search(a # parsed arguments of `embedtune search`
               )->int:
     "`embedtune search`: load the folder, print the top-k hits (a table, or JSON with --json)."
-    _positive(**{'-k': a.k, '--nprobe': a.nprobe, '--ef-search': a.ef_search})
-    over = {k: v for k, v in dict(nprobe=a.nprobe, ef_search=a.ef_search).items() if v is not None}
+    _positive(**{'-k': a.k, '--nprobe': a.nprobe, '--ef-search': a.ef_search}); _non_negative(**{'--rerank': a.rerank})
+    over = {k: v for k, v in dict(nprobe=a.nprobe, ef_search=a.ef_search, rerank=a.rerank).items() if v is not None}
     r = Retriever.load(a.index, a.model, **over)
     hits = r.retrieve(a.query, a.k)
     if a.json: print(json.dumps(dict(query=a.query, k=a.k, hits=[h._asdict() for h in hits]), ensure_ascii=False, default=str)); return 0

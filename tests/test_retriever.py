@@ -263,3 +263,91 @@ def test_adding_to_loaded_on_disk_index_leaves_folder(tmp_path, shards):
     assert {p.name: p.read_bytes() for p in (tmp_path/'ix').iterdir()} == saved                   # the saved folder as it was
     r.save(tmp_path/'ix2')
     assert Retriever.load(tmp_path/'ix2', HashEncoder(64)).retrieve('mice chase cheese', k=1)[0].id == 'more'
+
+# ---- exact re-ranking of compressed scores (`rerank`): the full vectors in index.vectors, memory-mapped
+
+class Lookup:
+    "A stand-in model: the texts 'd<i>' / 'q<i>' embed as row i of `D` / `Q`."
+    def __init__(self, D, Q): self.D, self.Q, self.embedtune_name = D, Q, 'Lookup'
+    def get_sentence_embedding_dimension(self): return self.D.shape[1]
+    def encode(self, texts, **kw): return np.stack([(self.D if t[0] == 'd' else self.Q)[int(t[1:])] for t in texts])
+
+@pytest.fixture(scope='module')
+def vecs():
+    "2,000 random unit vectors (32-d) as documents 'x<i>' and 100 queries near the first 100 of them."
+    rng = np.random.default_rng(0); X = rng.normal(size=(2000, 32)).astype(np.float32); X /= np.linalg.norm(X, axis=1, keepdims=True)
+    Q = X[:100] + rng.normal(0, 0.05, (100, 32)).astype(np.float32); Q /= np.linalg.norm(Q, axis=1, keepdims=True)
+    return Lookup(X, Q), {f'x{i}': f'd{i}' for i in range(len(X))}, [f'q{i}' for i in range(len(Q))]
+
+def top10(r, qs): return [{h.id for h in hs} for hs in r.batch_retrieve(qs, k=10)]
+
+def test_rerank_gives_flat_top10(vecs):
+    "IVF-PQ with 16 sub-quantisers (2 dimensions each) misses most exact top-10s; re-scoring its top 100 with the full vectors finds every one."
+    lk, docs, qs = vecs
+    flat = top10(Retriever(lk, cache=False).index_documents(docs), qs)
+    plain = top10(Retriever(lk, index='ivfpq', pq_m=16, cache=False).index_documents(docs), qs)
+    rr = Retriever(lk, index='ivfpq', pq_m=16, rerank=100, cache=False).index_documents(docs)
+    assert sum(p == f for p, f in zip(plain, flat)) < len(flat) / 2                             # plain ivfpq: not the flat top-10
+    assert top10(rr, qs) == flat                                                                # re-ranked: the flat top-10, every query
+    h = rr.retrieve('q3', k=3)
+    assert h[0].id == 'x3' and abs(h[0].score - float(lk.D[3] @ lk.Q[3])) < 1e-5 and h[0].score >= h[1].score >= h[2].score   # exact scores
+    assert len(rr.retrieve('q3', k=5000)) == 2000                                               # k beyond the corpus: capped, as without rerank
+    S, I = Retriever(lk, index='ivf', nprobe=1, rerank=20, cache=False).index_documents(docs)._search(['q0'], 2000)
+    assert (I[0] == -1).any() and np.isneginf(S[0][I[0] == -1]).all()                           # fewer candidates than k: -1 / -inf, as FAISS pads
+
+@pytest.mark.parametrize('kind,shards', [('ivfpq', 1), ('ivfpq', 2), ('flat', 1), ('hnsw', 1)])
+def test_rerank_round_trip_and_additions(tmp_path, vecs, kind, shards):
+    import shutil
+    lk, docs, qs = vecs
+    r = Retriever(lk, index=kind, pq_m=8, shards=shards, rerank=50, cache=False).index_documents(docs)
+    r.save(tmp_path/'ix')
+    assert (tmp_path/'ix'/'index.vectors').stat().st_size == 2000 * 32 * 4
+    assert json.loads((tmp_path/'ix'/'retriever.json').read_text())['config']['rerank'] == 50
+    shutil.move(tmp_path/'ix', tmp_path/'moved')
+    r2 = Retriever.load(tmp_path/'moved', lk)
+    assert r2.get_config_dict() == r.get_config_dict() and r2.batch_retrieve(qs, k=10) == r.batch_retrieve(qs, k=10)
+    saved = {p.name: p.read_bytes() for p in (tmp_path/'moved').iterdir()}
+    r2.index_documents({'new': 'q7'})                                                           # a document equal to query 7
+    assert len(r2) == 2001 and r2.retrieve('q7', k=1)[0].id == 'new'
+    assert {p.name: p.read_bytes() for p in (tmp_path/'moved').iterdir()} == saved             # the saved folder as it was
+    r2.save(tmp_path/'ix2')
+    r3 = Retriever.load(tmp_path/'ix2', lk)
+    assert (tmp_path/'ix2'/'index.vectors').stat().st_size == 2001 * 32 * 4 and r3.retrieve('q7', k=1)[0].id == 'new'
+    assert r3.batch_retrieve(qs, k=10) == r2.batch_retrieve(qs, k=10)
+    r2.save(tmp_path/'ix2')                                                                     # saving over the folder it was loaded from
+    assert Retriever.load(tmp_path/'ix2', lk).batch_retrieve(qs, k=10) == r2.batch_retrieve(qs, k=10)
+
+def test_rerank_bad_input(tmp_path):
+    r = hashed('ivfpq', rerank=8); d = tmp_path/'ix'
+    r.save(d); vp = d/'index.vectors'; vp.write_bytes(vp.read_bytes()[:-4])                    # truncated
+    with pytest.raises(DataError) as e: Retriever.load(d, HashEncoder(64))
+    assert str(vp) in one_line(e) and 'expected 12 vectors × 64 × 4' in str(e.value)
+    r.save(d); (d/'index.vectors').unlink()                                                     # missing, the manifest says rerank
+    with pytest.raises(DataError) as e: Retriever.load(d, HashEncoder(64))
+    assert f'{d/"index.vectors"}: missing' in one_line(e) and 'rerank=8' in str(e.value)
+    hashed('ivfpq').save(tmp_path/'plain')                                                      # saved without vectors: no rerank at load
+    with pytest.raises(ConfigError) as e: Retriever.load(tmp_path/'plain', HashEncoder(64), rerank=10)
+    assert 're-index with rerank' in one_line(e)
+    assert Retriever.load(tmp_path/'plain', HashEncoder(64), rerank=0).rerank == 0
+    r.save(d)
+    for call in (lambda: Retriever(HashEncoder(64), rerank=-1), lambda: Retriever.load(d, HashEncoder(64), rerank=-1)):
+        with pytest.raises(ConfigError) as e: call()
+        assert 'rerank must be a non-negative integer, got -1' in one_line(e)
+    assert Retriever.load(d, HashEncoder(64), rerank=4).retrieve(QUERIES[0], 3) == Retriever.load(d, HashEncoder(64)).retrieve(QUERIES[0], 3)
+
+def test_cli_index_search_rerank(tmp_path, capsys):
+    out = tmp_path/'ix'
+    assert main(['index', str(TINY), '--output', str(out), '--index', 'ivfpq', '--rerank', '20']) == 0
+    assert capsys.readouterr().out.startswith('indexed 12 documents (ivfpq, rerank 20, 384-d, all-MiniLM-L6-v2)')
+    assert {p.name for p in out.iterdir()} == {'ids.json', 'retriever.json', 'index.faiss', 'index.vectors'}
+    assert (out/'index.vectors').stat().st_size == 12 * 384 * 4
+    for extra in ([], ['--rerank', '5'], ['--rerank', '0']):
+        assert main(['search', str(out), 'what do mice eat', '-k', '1', '--json', *extra]) == 0
+        assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])['hits'][0]['id'] == 'd7'
+    assert main(['index', str(TINY), '--output', str(tmp_path/'plain'), '--index', 'ivfpq']) == 0; capsys.readouterr()
+    assert main(['search', str(tmp_path/'plain'), 'cats', '--rerank', '5']) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('embedtune: error:') and err.count('\n') == 1 and 're-index with rerank' in err, err
+    assert main(['index', str(TINY), '--output', str(tmp_path/'bad'), '--rerank', '-1']) == 2
+    assert '--rerank must be a non-negative integer, got -1' in capsys.readouterr().err and not (tmp_path/'bad').exists()
+    assert '--rerank N' in run_cli('index', '--help').stdout
