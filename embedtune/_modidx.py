@@ -478,6 +478,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'embedtune.retriever._check_output': ('retriever.html#_check_output', 'embedtune/retriever.py'),
                                      'embedtune.retriever._dim': ('retriever.html#_dim', 'embedtune/retriever.py'),
                                      'embedtune.retriever._file': ('retriever.html#_file', 'embedtune/retriever.py'),
+                                     'embedtune.retriever._int_at_least': ('retriever.html#_int_at_least', 'embedtune/retriever.py'),
                                      'embedtune.retriever._lists_to_disk': ('retriever.html#_lists_to_disk', 'embedtune/retriever.py'),
                                      'embedtune.retriever._model_ref': ('retriever.html#_model_ref', 'embedtune/retriever.py'),
                                      'embedtune.retriever._non_negative': ('retriever.html#_non_negative', 'embedtune/retriever.py'),

@@ -24,13 +24,14 @@ __all__ = ['INDEX_KINDS', 'RETRIEVER_FILES', 'ivf_nlist', 'default_pq_m', 'make_
 # %% ../nbs/13_retriever.ipynb #4d742cc7
 INDEX_KINDS = ('flat', 'ivf', 'hnsw', 'ivfpq')
 
-def _positive(**kw):
+def _int_at_least(low:int, **kw):
+    "Each keyword (a setting's name = its value; None: not given) must be an integer >= `low`: else a one-line ConfigError."
     for k, v in kw.items():
-        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1): raise ConfigError(f"{k} must be a positive integer, got {v!r}")
+        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < low):
+            raise ConfigError(f"{k} must be a {'positive' if low == 1 else 'non-negative'} integer, got {v!r}")
 
-def _non_negative(**kw):
-    for k, v in kw.items():
-        if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0): raise ConfigError(f"{k} must be a non-negative integer, got {v!r}")
+def _positive(**kw): _int_at_least(1, **kw)
+def _non_negative(**kw): _int_at_least(0, **kw)
 
 def ivf_nlist(n:int,               # vectors the index is trained on
               nlist:int|None=None  # cells asked for (default 4·√n)
