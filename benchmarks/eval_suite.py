@@ -22,7 +22,8 @@ from transfer import dataset_path
 BEST = 'runs/transfer/wikiqa_tune_s7/final'   # best fine-tuned model on disk (results/transfer.json: tune, seed 7, WikiQA nDCG@10 0.852)
 LORA = 'runs/lora_wikiqa_s42'
 # name -> model folder (first existing); a folder ending in final-not-better holds a model that lost on dev: its name says so
-MODELS = {'ft-wikiqa': [BEST], 'ft-scifact': ['runs/transfer/scifact_tune_s42/final'],
+# ft-scifact: the SciFact `tune` winner of whichever seed is on disk (every seed improved on dev: results/transfer.json)
+MODELS = {'ft-wikiqa': [BEST], 'ft-scifact': [f'runs/transfer/scifact_tune_s{s}/final' for s in (42, 7, 1)],
           'lora-wikiqa': [f'{LORA}/final', f'{LORA}/final-not-better'],
           'adapter-scifact': ['runs/adapter_scifact_s42/final', 'runs/adapter_scifact_s42/final-not-better'],
           'adapter-wikiqa': ['runs/adapter_wikiqa_s42/final', 'runs/adapter_wikiqa_s42/final-not-better']}
